@@ -1,0 +1,42 @@
+# The two commands of the README: `make run` and `make test`. Both set up everything on a fresh machine.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTHON ?= python3
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: run test install system-deps ingest bench eval clean
+
+run: install
+	$(VENV)/bin/tda serve --host 127.0.0.1 --port 7860
+
+test: install system-deps
+	$(PY) -m pytest
+
+install: $(VENV)/.installed
+
+# torch goes first and pinned: an unpinned torch pulls a multi-GB CUDA build.
+$(VENV)/.installed: requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -r requirements.lock
+	$(PY) -m pip install -q --no-deps -e .
+	touch $@
+
+# Chromium (browser tests) and PostgreSQL (audit-log tests) from Debian's packages.
+system-deps:
+	./scripts/install-system-deps.sh
+
+ingest: install
+	$(VENV)/bin/tda ingest
+
+bench: install
+	$(PY) -m evals.bench_retrieval
+
+eval: install
+	$(VENV)/bin/tda eval --report reports/eval
+
+clean:
+	rm -rf $(VENV) data .pytest_cache

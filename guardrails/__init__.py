@@ -1,0 +1,1 @@
+"""Guardrails: Dutch PII and health-data detection, role policy, input/retrieval/output rails."""

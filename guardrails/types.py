@@ -1,0 +1,110 @@
+"""Core types shared by every rail: one small contract, returning a ``Decision``.
+
+Risk convention (the only one in the project): 0.0 = no risk .. 1.0 = certain violation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import ClassVar, Protocol
+
+
+class Action(str, Enum):
+    """What a rail decided. str-Enum so policy YAML can say ``block``."""
+
+    ALLOW = "allow"
+    REDACT = "redact"      # text rewritten (PII / health data masked), turn continues
+    PARTIAL = "partial"    # request served, but a part of it is declined (rule listed in the reply)
+    BLOCK = "block"        # turn refused
+    ESCALATE = "escalate"  # allowed, but flagged for a reviewer
+
+
+class Category(str, Enum):
+    """Refusal categories of the reply contract (ARCHITECTURE.md)."""
+
+    MEDICAL_JUDGEMENT = "medical_judgement"
+    OUTSIDE_DELEGATION = "outside_delegation"
+    HEALTH_DATA = "health_data"
+    OUT_OF_SCOPE = "out_of_scope"
+    PROMPT_INJECTION = "prompt_injection"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A span that made a rail decide; offsets refer to the text the rail saw."""
+
+    start: int
+    end: int
+    label: str
+    score: float = 1.0
+    detector: str = ""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of one rail on one text."""
+
+    rail: str                       # "input.medical_judgement"
+    action: Action
+    rule_id: str = ""               # id from guardrails/policies/rules.yaml
+    reason: str = ""                # one human sentence (Dutch when shown to users)
+    evidence: tuple[Evidence, ...] = ()
+    text: str | None = None         # rewritten text when action == REDACT; None = unchanged
+    risk: float = 0.0
+    category: Category | None = None
+    duration_ms: float = 0.0
+
+    def to_dict(self) -> dict:
+        return {
+            "rail": self.rail,
+            "action": self.action.value,
+            "rule_id": self.rule_id,
+            "reason": self.reason,
+            "risk": round(self.risk, 3),
+            "category": self.category.value if self.category else None,
+            "evidence": [
+                {"start": e.start, "end": e.end, "label": e.label, "score": e.score, "detector": e.detector}
+                for e in self.evidence
+            ],
+            "duration_ms": round(self.duration_ms, 3),
+        }
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a pipeline stage returns: the (possibly rewritten) text and every decision."""
+
+    text: str
+    decisions: tuple[Decision, ...]
+
+    @property
+    def blocked(self) -> bool:
+        return any(d.action is Action.BLOCK for d in self.decisions)
+
+    @property
+    def partial(self) -> list[Decision]:
+        return [d for d in self.decisions if d.action is Action.PARTIAL]
+
+    @property
+    def blocking(self) -> Decision | None:
+        return next((d for d in self.decisions if d.action is Action.BLOCK), None)
+
+
+@dataclass
+class TurnContext:
+    """What a rail may know about the turn besides the text."""
+
+    role: str
+    history: list[dict] = field(default_factory=list)   # messages format: {"role", "content"}
+    session_id: str = ""
+    user: str = ""
+    stage: str = "input"
+
+
+class Rail(Protocol):
+    """One check. Implementations live one per file in guardrails/rails/."""
+
+    name: ClassVar[str]
+
+    def check(self, text: str, ctx: TurnContext) -> Decision: ...
