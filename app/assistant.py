@@ -1,0 +1,418 @@
+"""The turn pipeline: normalise -> input rails -> retrieve -> retrieval rails -> compose -> output rails.
+
+Every turn is recorded in the audit log (redacted). ``Assistant.respond`` is the single path used by
+the CLI, the Gradio app and the evaluation suite.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable
+from functools import lru_cache
+
+import app  # noqa: F401  (offline environment first)
+from app.reply import Citation, Reply, RuleRef
+from app.settings import ROLES, Settings, load_settings
+from guardrails.types import Action, TurnContext, Verdict
+from knowledge.documents import load_manifest, source_lines
+from knowledge.index import KnowledgeIndex
+from knowledge.retrieval import HybridRetriever, Passage
+from knowledge.text import tokenize
+
+log = logging.getLogger(__name__)
+
+NOT_FOUND_TEXT = (
+    "Dit staat niet in de bronnen die ik gebruik: de vijf documenten (RSC Beroepscode, RSC Kader "
+    "Bekwaamheid, NVAB Leidraad en de twee RSC-standpunten) beschrijven dit niet. Ik geef daarom geen "
+    "antwoord, om niets te verzinnen. Raadpleeg hiervoor de wet- en regelgeving (bijvoorbeeld via UWV) "
+    "of de bedrijfsarts."
+)
+ERROR_TEXT = (
+    "Er ging iets mis bij het verwerken van uw bericht. Er is niets opgeslagen of doorgegeven. "
+    "Probeer het opnieuw of formuleer uw vraag anders."
+)
+INVALID_INPUT_RULE = "input.invalid"
+
+
+def _now() -> float:
+    return time.perf_counter()
+
+
+@lru_cache(maxsize=512)
+def _quote(doc: str, start: int, end: int, limit: int = 600) -> str:
+    """Verbatim quote of source lines (whitespace collapsed), cut at ``limit`` characters."""
+    try:
+        lines = source_lines(doc)[start - 1:end]
+    except Exception:
+        return ""
+    text = re.sub(r"\s+", " ", " ".join(lines)).replace("\ufffd", "").strip()
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
+
+
+def _title(doc: str) -> str:
+    try:
+        return load_manifest().doc(doc).title
+    except KeyError:
+        return doc
+
+
+_SENTENCE = re.compile(r"(?<=[.!?;])\s+(?=[\"'‘“(A-Z0-9À-Ý•☑☒])")
+
+
+class Assistant:
+    """Answers questions from the sources within the rails, for one of the four roles."""
+
+    def __init__(self, settings: Settings, index: KnowledgeIndex, guardrails, *, audit=None, llm=None) -> None:
+        self.settings = settings
+        self.index = index
+        self.retriever = HybridRetriever(index, settings)
+        self.guardrails = guardrails
+        self.audit = audit
+        self.llm = llm
+        self.notices = list(index.notices)
+
+    # ---- construction --------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, settings: Settings | None = None, *, audit: bool | None = None,
+             progress: Callable[[int, int], None] | None = None, warm: bool = True) -> "Assistant":
+        """Load settings, the index (built if missing or stale), the rails, the audit log and the LLM."""
+        settings = settings or load_settings()
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        index = KnowledgeIndex.load_or_build(settings, progress=progress)
+        from guardrails.pipeline import Guardrails
+
+        guardrails = Guardrails.load()
+        audit_log = None
+        if settings.audit_enabled if audit is None else audit:
+            from app.audit import AuditLog
+
+            audit_log = AuditLog.open(settings)
+        llm = None
+        if settings.llm_backend != "none":
+            try:
+                from app.llm import LLMComposer
+
+                llm = LLMComposer.from_settings(settings)
+            except Exception as exc:
+                log.warning("LLM backend unavailable (%s); using the extractive composer", type(exc).__name__)
+        assistant = cls(settings, index, guardrails, audit=audit_log, llm=llm)
+        if warm:
+            assistant.warm_up()
+        return assistant
+
+    def warm_up(self) -> None:
+        """Load lazy models (deduce, embeddings) so the first real turn is fast."""
+        ctx = TurnContext(role="casemanager")
+        try:
+            self.guardrails.check_input("Jan de Vries belde over zijn verzuim.", ctx)
+            self.retriever.search("eerste contact na ziekmelding", k=1)
+        except Exception:
+            log.warning("warm-up failed", exc_info=True)
+
+    # ---- public API ----------------------------------------------------------------------------
+
+    def retrieve(self, query: str, k: int = 5) -> list[dict]:
+        """Ranked passages with source, section, lines, text and fused score."""
+        return [p.to_dict() for p in self.retriever.search(query, k=k)]
+
+    def respond(self, message: object, role: str = "casemanager", history: list[dict] | None = None, *,
+                session_id: str = "", user: str = "") -> Reply:
+        """One turn, exactly as the app answers it. Never raises on bad input."""
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+        t0 = _now()
+        try:
+            reply = self._respond(message, role, list(history or []), session_id, user)
+        except Exception as exc:  # fail closed: an error is a refusal, never an unchecked answer
+            log.error("turn failed: %s", type(exc).__name__, exc_info=log.isEnabledFor(logging.DEBUG))
+            reply = Reply(decision="refuse", text=ERROR_TEXT, notices=["Interne fout; de beurt is geweigerd."])
+        reply.timings_ms["total"] = (_now() - t0) * 1000
+        self._record(reply, message, role, session_id, user)
+        return reply
+
+    def intake_script(self, role: str, call_type: str, *, bedrijfsarts: str | None = None,
+                      organisation: str | None = None, call_date: str | None = None,
+                      user: str = "", session_id: str = "", exclude_topics: tuple[str, ...] = ()) -> Reply:
+        """Build an intake-call script; every line passes the output rails; the turn is audited."""
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}")
+        t0 = _now()
+        label = f"[belscript {role}/{call_type}]"
+        try:
+            reply = self._script_reply(role, call_type, TurnContext(role=role, session_id=session_id, user=user),
+                                       bedrijfsarts=bedrijfsarts, organisation=organisation, call_date=call_date,
+                                       exclude_topics=exclude_topics)
+        except ValueError as exc:
+            reply = Reply(decision="refuse", text=str(exc), kind="intake_script")
+        except Exception as exc:
+            log.error("intake script failed: %s", type(exc).__name__)
+            reply = Reply(decision="refuse", text=ERROR_TEXT, kind="intake_script")
+        reply.timings_ms["total"] = (_now() - t0) * 1000
+        self._record(reply, label, role, session_id, user, kind="intake_script")
+        return reply
+
+    # ---- the pipeline --------------------------------------------------------------------------
+
+    def _respond(self, message: object, role: str, history: list[dict], session_id: str, user: str) -> Reply:
+        from guardrails.normalize import clean_input
+
+        timings = {"input_rails": 0.0, "retrieval": 0.0, "compose": 0.0, "output_rails": 0.0, "total": 0.0}
+        t = _now()
+        cleaned = clean_input(message, self.settings.max_input_chars)
+        if cleaned.error:
+            timings["input_rails"] = (_now() - t) * 1000
+            return Reply(decision="refuse", text=cleaned.error, timings_ms=timings,
+                         notices=list(cleaned.notices),
+                         decisions=[{"rail": "input.clean", "action": "block", "rule_id": INVALID_INPUT_RULE,
+                                     "reason": cleaned.error, "category": None, "risk": 1.0, "evidence": []}])
+        ctx = TurnContext(role=role, history=history, session_id=session_id, user=user)
+        verdict = self.guardrails.check_input(cleaned.text, ctx)
+        timings["input_rails"] = (_now() - t) * 1000
+        redactions = self._redactions(verdict)
+        trace = [d.to_dict() for d in verdict.decisions]
+        notices = list(cleaned.notices)
+
+        if verdict.blocked:
+            return self._refusal(verdict, ctx, timings, redactions, trace, notices)
+
+        partial_rules = self._rule_refs(verdict.partial)
+        text = verdict.text  # PII / health data already masked
+
+        # "maak een belscript ..." is answered with the intake-script builder
+        from app.intake import detect_script_request
+
+        script_req = detect_script_request(cleaned.text, role) if role in ("casemanager", "employer") else None
+        if script_req:
+            call_type, forbidden = script_req
+            t = _now()
+            reply = self._script_reply(role, call_type, ctx, exclude_topics=tuple(forbidden))
+            reply.timings_ms.update({k: v for k, v in timings.items() if k == "input_rails"})
+            reply.timings_ms["compose"] = (_now() - t) * 1000
+            seen = {r.id for r in reply.rules}
+            reply.rules = [r for r in partial_rules if r.id not in seen] + reply.rules
+            if forbidden and not reply.rules:
+                reply.rules = self._rule_refs_by_id(["employer.no_health_questions"])
+            reply.redactions = redactions
+            reply.decisions = trace + reply.decisions
+            reply.notices = notices + reply.notices
+            return reply
+
+        # retrieval
+        t = _now()
+        query = self._query_with_context(text, history)
+        passages = self.retriever.search(query, k=self.settings.top_k)
+        confidence = self.retriever.confidence(query, passages)
+        passage_dicts = [p.to_dict() for p in passages]
+        try:
+            passage_dicts = self.guardrails.check_retrieval(passage_dicts, ctx)
+        except Exception:
+            log.error("retrieval rail failed; passages withheld")
+            passage_dicts = []
+        timings["retrieval"] = (_now() - t) * 1000
+        trace.append({"rail": "retrieval.confidence", "action": "allow", "rule_id": "", "category": None,
+                      "reason": f"dekking {confidence:.2f} (drempel {self.settings.not_found_threshold:.2f})",
+                      "risk": 0.0, "evidence": []})
+
+        if not passage_dicts or confidence < self.settings.not_found_threshold:
+            return Reply(decision="not_found", text=NOT_FOUND_TEXT, timings_ms=timings, redactions=redactions,
+                         rules=partial_rules, decisions=trace, notices=notices)
+
+        # compose
+        t = _now()
+        answer_text, citations = self._extractive(text, passages[: len(passage_dicts)], passage_dicts)
+        if self.llm is not None:
+            answer_text, citations, llm_notice = self._llm_compose(text, role, passage_dicts, citations,
+                                                                   answer_text, ctx)
+            if llm_notice:
+                notices.append(llm_notice)
+        if partial_rules:
+            answer_text += "\n\n**Niet beantwoord:** " + " ".join(r.reason for r in partial_rules)
+        timings["compose"] = (_now() - t) * 1000
+
+        # output rails over the text and every quote shown
+        t = _now()
+        out = self.guardrails.check_output(answer_text, ctx, user_text=cleaned.text, citations=len(citations))
+        trace += [d.to_dict() for d in out.decisions]
+        if out.blocked:
+            timings["output_rails"] = (_now() - t) * 1000
+            return self._refusal(out, ctx, timings, redactions, trace, notices)
+        answer_text = out.text
+        safe_citations = []
+        for c in citations:
+            q = self.guardrails.check_output(c.quote, ctx, user_text=cleaned.text, citations=1)
+            if q.blocked:
+                continue
+            safe_citations.append(Citation(c.source, c.title, c.section, c.lines, q.text))
+        timings["output_rails"] = (_now() - t) * 1000
+        if not safe_citations:
+            return Reply(decision="not_found", text=NOT_FOUND_TEXT, timings_ms=timings, redactions=redactions,
+                         decisions=trace, notices=notices)
+        return Reply(decision="answer", text=answer_text, citations=safe_citations, rules=partial_rules,
+                     redactions=redactions, timings_ms=timings, decisions=trace, notices=notices)
+
+    # ---- helpers -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _query_with_context(text: str, history: list[dict]) -> str:
+        """Short follow-ups ("en de werkgever?") are searched together with the previous question."""
+        if len(tokenize(text)) >= 4:
+            return text
+        for msg in reversed(history):
+            if msg.get("role") == "user" and isinstance(msg.get("content"), str):
+                return f"{msg['content']} {text}"
+        return text
+
+    @staticmethod
+    def _redactions(verdict: Verdict) -> list:
+        from app.reply import Redaction
+
+        out = []
+        for d in verdict.decisions:
+            if d.action is Action.REDACT:
+                out.extend(Redaction(e.label, e.start, e.end) for e in d.evidence)
+        out.sort(key=lambda r: (r.start, r.end))
+        return out
+
+    def _rule_refs(self, decisions) -> list[RuleRef]:
+        return self._rule_refs_by_id([d.rule_id for d in decisions if d.rule_id])
+
+    def _rule_refs_by_id(self, ids: list[str]) -> list[RuleRef]:
+        refs, seen = [], set()
+        for rid in ids:
+            if rid in seen:
+                continue
+            seen.add(rid)
+            try:
+                rule = self.guardrails.rule(rid)
+                refs.append(RuleRef(rule.id, rule.reason, str(rule.source), tuple(self._lines(rule.lines))))
+            except Exception:
+                refs.append(RuleRef(rid, "", "", (0, 0)))
+        return refs
+
+    @staticmethod
+    def _lines(lines) -> tuple[int, int]:
+        if isinstance(lines, (list, tuple)) and len(lines) == 2:
+            return int(lines[0]), int(lines[1])
+        a, _, b = str(lines).partition("-")
+        return int(a), int(b or a)
+
+    def _refusal(self, verdict: Verdict, ctx: TurnContext, timings, redactions, trace, notices) -> Reply:
+        text, rules = self.guardrails.refusal(verdict, ctx)
+        blocking = verdict.blocking
+        category = blocking.category.value if blocking is not None and blocking.category else None
+        citations = []
+        for r in rules:
+            if r.source and r.lines and r.lines[0] > 0:
+                quote = _quote(r.source, r.lines[0], r.lines[1])
+                if quote:
+                    out = self.guardrails.check_output(quote, ctx, citations=1)
+                    if not out.blocked:
+                        citations.append(Citation(r.source, _title(r.source), "", r.lines, out.text))
+        return Reply(decision="refuse", category=category, text=text, citations=citations, rules=rules,
+                     redactions=redactions, timings_ms=timings, decisions=trace, notices=notices)
+
+    def _extractive(self, question: str, passages: list[Passage], passage_dicts: list[dict]):
+        """The most relevant sentences of the top passages, each with its citation number."""
+        qtok = set(tokenize(question, expand=True))
+        scored = []
+        for pi, (p, pd) in enumerate(zip(passages, passage_dicts)):
+            text = pd.get("text", p.text)
+            for si, sent in enumerate(s.strip() for s in _SENTENCE.split(text)):
+                if len(sent) < 25:
+                    continue
+                stoks = set(tokenize(sent))
+                overlap = len(qtok & stoks) / (len(qtok) or 1)
+                score = overlap + 0.35 / (pi + 1) - 0.02 * si
+                scored.append((score, pi, si, sent))
+        # best sentences, at most 2 per passage, from at most 3 passages, in reading order
+        chosen: dict[int, list[tuple[int, str]]] = {}
+        for score, pi, si, sent in sorted(scored, key=lambda x: -x[0]):
+            if len(chosen) >= 3 and pi not in chosen:
+                continue
+            if len(chosen.get(pi, [])) >= 2:
+                continue
+            chosen.setdefault(pi, []).append((si, sent))
+            if sum(len(v) for v in chosen.values()) >= 5:
+                break
+        citations: list[Citation] = []
+        bullets = []
+        for pi in sorted(chosen, key=lambda i: passages[i].score, reverse=True):
+            p, pd = passages[pi], passage_dicts[pi]
+            n = len(citations) + 1
+            lines = tuple(pd.get("lines", p.lines))
+            section = f"{p.section} {p.heading}".strip()
+            citations.append(Citation(p.source, p.title, section, (int(lines[0]), int(lines[1])),
+                                      _clip(pd.get("text", p.text))))
+            for _, sent in sorted(chosen[pi]):
+                bullets.append(f"- {sent} [{n}]")
+        header = "Dit zeggen de bronnen hierover (letterlijk geciteerd):"
+        sources = "\n".join(
+            f"[{i}] {c.title}, {c.section}, regels {c.lines[0]}-{c.lines[1]}" for i, c in enumerate(citations, 1)
+        )
+        return f"{header}\n\n" + "\n".join(bullets) + f"\n\nBronnen:\n{sources}", citations
+
+    def _llm_compose(self, question, role, passage_dicts, citations, fallback_text, ctx):
+        """Let the optional LLM phrase the answer; any failure falls back to the extractive text."""
+        from app.llm import LLMUnavailable
+
+        notice = "Het taalmodel was niet beschikbaar of gaf geen bruikbaar antwoord; u ziet het antwoord uit de bronnen."
+        try:
+            text = self.llm.compose(question, passage_dicts, role)
+        except LLMUnavailable:
+            return fallback_text, citations, notice
+        except Exception:
+            log.warning("LLM backend error; falling back")
+            return fallback_text, citations, notice
+        check = self.guardrails.check_output(text, ctx, citations=len(citations))
+        if check.blocked:
+            return fallback_text, citations, ("Het antwoord van het taalmodel is door de controles tegengehouden; "
+                                              "u ziet het antwoord uit de bronnen.")
+        all_cits = [Citation(pd["source"], pd.get("title", _title(pd["source"])),
+                             f"{pd.get('section', '')} {pd.get('heading', '')}".strip(),
+                             tuple(pd["lines"]), _clip(pd.get("text", ""))) for pd in passage_dicts]
+        return text, all_cits, None
+
+    def _script_reply(self, role: str, call_type: str, ctx: TurnContext, **options) -> Reply:
+        from app.intake import build_script
+
+        timings = {"input_rails": 0.0, "retrieval": 0.0, "compose": 0.0, "output_rails": 0.0, "total": 0.0}
+        t = _now()
+        script = build_script(role, call_type, **{k: v for k, v in options.items() if v is not None})
+        timings["compose"] = (_now() - t) * 1000
+        t = _now()
+        lines_out, trace = [], []
+        for line in script.markdown.split("\n"):
+            if not line.strip():
+                lines_out.append(line)
+                continue
+            out = self.guardrails.check_output(line, ctx, citations=1)
+            if out.blocked:
+                trace.extend(d.to_dict() for d in out.decisions if d.action is Action.BLOCK)
+                continue  # a line that fails the output rails is left out
+            lines_out.append(out.text)
+        timings["output_rails"] = (_now() - t) * 1000
+        rules = self._rule_refs_by_id(list(script.declined))
+        return Reply(decision="answer", text="\n".join(lines_out), citations=list(script.citations), rules=rules,
+                     timings_ms=timings, decisions=trace, kind="intake_script")
+
+    def _record(self, reply: Reply, message: object, role: str, session_id: str, user: str,
+                kind: str | None = None) -> None:
+        if self.audit is None:
+            return
+        t = _now()
+        try:
+            text = message if isinstance(message, str) else repr(type(message))
+            self.audit.record_turn(user=user, role=role, session_id=session_id, input_text=text, reply=reply,
+                                   kind=kind or reply.kind)
+        except Exception as exc:
+            log.error("audit record failed: %s", type(exc).__name__)
+            reply.notices.append("Let op: deze beurt kon niet in het auditlog worden vastgelegd.")
+        reply.timings_ms["audit"] = (_now() - t) * 1000
+
+
+def _clip(text: str, limit: int = 700) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"

@@ -1,0 +1,38 @@
+"""``tda ingest [--rebuild]``: build the knowledge index with a progress bar."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+
+def register(sub) -> None:
+    p = sub.add_parser("ingest", help="bouw de kennisindex (Chroma + BM25) uit de bronnen")
+    p.add_argument("--rebuild", action="store_true", help="opnieuw opbouwen, ook als de index actueel is")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from tqdm import tqdm
+
+    from app.settings import load_settings
+    from knowledge.index import KnowledgeIndex
+
+    settings = load_settings()
+    bar = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, desc="passages indexeren", unit="passage", file=sys.stderr)
+        bar.update(done - bar.n)
+
+    t = time.perf_counter()
+    index = KnowledgeIndex.load_or_build(settings, rebuild=args.rebuild, progress=progress)
+    if bar is not None:
+        bar.close()
+    for notice in index.notices:
+        print(notice, file=sys.stderr)
+    print(f"kennisindex gereed: {len(index.chunks)} passages uit 5 documenten in {settings.data_dir} "
+          f"({time.perf_counter() - t:.1f} s)")
+    return 0

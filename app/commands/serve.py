@@ -1,0 +1,41 @@
+"""``tda serve [--host 127.0.0.1] [--port 7860]``: the Gradio app, behind a login."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+logger = logging.getLogger(__name__)
+
+
+def register(subparsers) -> None:
+    """Add the ``serve`` verb to the CLI."""
+    parser = subparsers.add_parser("serve", help="de webapp starten (login vereist)")
+    parser.add_argument("--host", default="127.0.0.1", help="adres om op te luisteren (standaard 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=7860, help="poort (standaard 7860)")
+    parser.add_argument("--concurrency", type=int, default=4,
+                        help="gelijktijdig verwerkte verzoeken per handler (standaard 4)")
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    """Load the assistant (building the index if needed), ensure logins, launch the app."""
+    start = time.perf_counter()
+    from app.assistant import Assistant
+    from app.auth import UserStore
+    from app.settings import load_settings
+    from app.ui import TdaUI
+
+    settings = load_settings()
+    users = UserStore.for_data_dir(settings.data_dir)
+    users.ensure_initial_users(print_fn=lambda line: print(line, flush=True))
+    print("Assistent laden (index wordt gebouwd als die ontbreekt of verouderd is)…", flush=True)
+    assistant = Assistant.load(settings)
+    ui = TdaUI(assistant, users)
+    demo = ui.build()
+    # A fixed status rate: "auto" pushes queue estimates to every client after every job (O(n^2)).
+    demo.queue(default_concurrency_limit=max(1, args.concurrency), status_update_rate=2.0)
+    print(f"Klaar in {time.perf_counter() - start:.1f} s; open http://{args.host}:{args.port}", flush=True)
+    demo.launch(server_name=args.host, server_port=args.port, inbrowser=False, quiet=True,
+                **ui.launch_kwargs())
+    return 0

@@ -1,0 +1,405 @@
+"""Intake-call scripts ("belscripts") per role and call type, built from ``prompts/intake/*.yaml``.
+
+The scripts are data: each YAML template lists sections of items (say / ask / don't ask / do / note /
+record), and every item cites source lines whose quotes are checked verbatim against
+``knowledge/sources`` when the template loads (:mod:`prompts.templates`). This module only selects a
+template, cleans the user's options (names, organisation, date) and renders Dutch Markdown with
+numbered citations.
+
+Roles:
+    * ``casemanager``: ``eerste_contact`` and ``vervolgcontact`` (opening with the four mandatory
+      disclosures of RSC Beroepscode art. 3.4 a-d, source 000 lines 172-196).
+    * ``employer``: ``ziekmelding`` and ``reintegratie`` (only what the employer may ask, source 002
+      lines 782-793; what it may not ask, lines 795-801, only as things NOT to ask).
+    * ``trainer``: every script above, read-only in *oefenmodus* (practice mode): the header says so.
+    * ``reviewer``: no scripts (``build_script`` raises ``ValueError`` with a Dutch message;
+      ``detect_script_request`` returns None so the chat answers normally).
+
+``build_script`` does not run the output rails: the caller (the Assistant) runs every line of
+``IntakeScript.markdown`` through them.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from app.reply import Citation, RuleRef
+from prompts.templates import SOURCE_TITLES, Cite, IntakeTemplate, load_intake_templates
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["CALL_TYPES", "IntakeScript", "build_script", "detect_script_request", "PRACTICE_ROLES"]
+
+#: Roles that may see every script read-only, marked "Oefenmodus".
+PRACTICE_ROLES = ("trainer",)
+#: Roles whose own work the scripts are for.
+SCRIPT_ROLES = ("casemanager", "employer")
+
+ROLE_LABELS = {
+    "casemanager": "casemanager in taakdelegatie van de bedrijfsarts",
+    "employer": "werkgever (leidinggevende of casemanager namens de werkgever)",
+    "trainer": "trainer",
+    "reviewer": "reviewer",
+}
+KIND_LABELS = {
+    "say": "Zeg",
+    "ask": "Vraag",
+    "dont_ask": "Niet vragen",
+    "do": "Doe",
+    "note": "Let op",
+    "record": "Leg vast",
+}
+MAX_OPTION_CHARS = 80
+MAX_DETECT_CHARS = 2000
+
+
+def _templates_by_role() -> dict[str, list[IntakeTemplate]]:
+    out: dict[str, list[IntakeTemplate]] = {r: [] for r in SCRIPT_ROLES}
+    for tpl in load_intake_templates().values():
+        out[tpl.role].append(tpl)
+    for tpls in out.values():
+        tpls.sort(key=lambda t: (t.order, t.call_type))
+    return out
+
+
+def _build_call_types() -> dict[str, list[tuple[str, str]]]:
+    by_role = _templates_by_role()
+    table = {role: [(t.call_type, t.label) for t in tpls] for role, tpls in by_role.items()}
+    practice = [(t.call_type, f"Oefenmodus – {role}: {t.label}")
+                for role in SCRIPT_ROLES for t in by_role[role]]
+    for role in PRACTICE_ROLES:
+        table[role] = list(practice)
+    return table
+
+
+#: role -> [(call_type_id, Dutch label)]; call type ids are unique across roles.
+CALL_TYPES: dict[str, list[tuple[str, str]]] = _build_call_types()
+
+
+@dataclass
+class IntakeScript:
+    """A rendered intake-call script.
+
+    Attributes:
+        markdown: the Dutch script (copy / download as ``.md``).
+        citations: the numbered sources; marker ``[n]`` in the text is ``citations[n-1]``.
+        title: the script title.
+        role: the role the script was built for (the caller's role).
+        call_type: the call type id.
+        declined: rule ids of parts that were asked for but left out.
+        rules: the declined rules with reason and source lines (for ``Reply.rules``).
+        practice: True when built in oefenmodus (trainer).
+        filename: a suggested download name.
+    """
+
+    markdown: str
+    citations: list[Citation]
+    title: str
+    role: str
+    call_type: str
+    declined: list[str] = field(default_factory=list)
+    rules: list[RuleRef] = field(default_factory=list)
+    practice: bool = False
+    filename: str = "belscript.md"
+
+
+# --------------------------------------------------------------------------- option cleaning
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~#])")
+_WS = re.compile(r"\s+")
+
+
+def _clean_option(value: object, label: str) -> str | None:
+    """Strip control/format characters, collapse whitespace, cap the length, escape Markdown.
+
+    Returns None for an empty value (the template's placeholder is used then).
+    """
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    text = unicodedata.normalize("NFC", str(value))
+    text = "".join(" " if unicodedata.category(ch)[0] in ("C", "Z") else ch for ch in text)
+    text = _WS.sub(" ", text).strip()
+    if not text:
+        return None
+    if len(text) > MAX_OPTION_CHARS:
+        logger.info("intake option %s capped at %d characters", label, MAX_OPTION_CHARS)
+        text = text[:MAX_OPTION_CHARS].rstrip()
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_NL = re.compile(r"^(\d{1,2})-(\d{1,2})-(\d{4})$")
+
+
+def _parse_date(value: object) -> str | None:
+    """Validate a call date (``YYYY-MM-DD`` or ``DD-MM-YYYY``, or a date) and render ``DD-MM-YYYY``.
+
+    Raises:
+        ValueError: with a Dutch message for anything else.
+    """
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return value.strftime("%d-%m-%Y")
+    raw = _clean_option(value, "call_date")
+    if raw is None:
+        return None
+    raw = raw.replace("/", "-").replace(".", "-").replace("\\", "")
+    m_iso, m_nl = _ISO.match(raw), _NL.match(raw)
+    try:
+        if m_iso:
+            d = date(int(m_iso[1]), int(m_iso[2]), int(m_iso[3]))
+        elif m_nl:
+            d = date(int(m_nl[3]), int(m_nl[2]), int(m_nl[1]))
+        else:
+            raise ValueError
+    except ValueError:
+        raise ValueError(
+            "Ongeldige datum van het gesprek: gebruik JJJJ-MM-DD of DD-MM-JJJJ, bijvoorbeeld 2026-03-01."
+        ) from None
+    return d.strftime("%d-%m-%Y")
+
+
+# --------------------------------------------------------------------------- template selection
+
+
+def _template_for(role: str, call_type: str) -> tuple[IntakeTemplate, bool]:
+    """Return ``(template, practice)`` or raise ``ValueError`` with a Dutch message."""
+    role = role if isinstance(role, str) else ""
+    call_type = call_type if isinstance(call_type, str) else ""
+    if role == "reviewer":
+        raise ValueError("Voor de rol reviewer zijn geen belscripts beschikbaar. Een trainer kan de scripts "
+                         "in oefenmodus bekijken.")
+    if role not in CALL_TYPES:
+        raise ValueError(f"Onbekende rol: {_clean_option(role, 'role') or '(leeg)'}.")
+    allowed = dict(CALL_TYPES[role])
+    if call_type not in allowed:
+        choices = ", ".join(f"{cid} ({label})" for cid, label in CALL_TYPES[role])
+        shown = _clean_option(call_type, "call_type") or "(leeg)"
+        raise ValueError(f"Onbekend gesprekstype {shown} voor de rol {role}. Kies uit: {choices}.")
+    for tpl in load_intake_templates().values():
+        if tpl.call_type == call_type and (tpl.role == role or role in PRACTICE_ROLES):
+            return tpl, role in PRACTICE_ROLES
+    # Unreachable while CALL_TYPES is built from the same templates.
+    raise ValueError(f"Geen belscript gevonden voor {call_type}.")
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+class _Citations:
+    """Numbers citations in order of first use, one number per distinct quote."""
+
+    def __init__(self) -> None:
+        self.items: list[Citation] = []
+        self._index: dict[tuple, int] = {}
+
+    def ref(self, cites: list[Cite]) -> str:
+        nums: list[int] = []
+        for c in cites:
+            quote = c.quote_text()
+            key = (c.source, tuple(c.lines), quote)
+            if key not in self._index:
+                self.items.append(Citation(source=c.source, title=SOURCE_TITLES[c.source], section=c.section,
+                                           lines=(int(c.lines[0]), int(c.lines[1])), quote=quote))
+                self._index[key] = len(self.items)
+            if self._index[key] not in nums:
+                nums.append(self._index[key])
+        return " ".join(f"[{n}]" for n in nums)
+
+
+def _norm(text: str) -> str:
+    """Lower-case, strip diacritics and zero-width characters, collapse whitespace."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch) and unicodedata.category(ch) != "Cf")
+    return _WS.sub(" ", text.lower()).strip()
+
+
+def build_script(role: str, call_type: str, *, bedrijfsarts: str | None = None,
+                 organisation: str | None = None, call_date: str | date | None = None,
+                 exclude_topics: tuple[str, ...] = ()) -> IntakeScript:
+    """Build the intake-call script for a role and call type.
+
+    Args:
+        role: ``casemanager``, ``employer`` or ``trainer`` (oefenmodus, every script read-only).
+        call_type: an id from ``CALL_TYPES[role]``.
+        bedrijfsarts: name of the responsible bedrijfsarts (user input; cleaned, capped, escaped).
+        organisation: organisation name (user input; cleaned, capped, escaped).
+        call_date: date of the call, ``YYYY-MM-DD`` or ``DD-MM-YYYY`` (or a ``date``).
+        exclude_topics: topics to leave out. A topic the role may not ask about (for example
+            ``"diagnose"`` for an employer, see ``detect_script_request``) is declined with its rule and
+            reason in a "Niet opgenomen" section; a topic of an optional item (for example
+            ``"behandeling"`` for a casemanager) removes those items.
+
+    Returns:
+        The rendered :class:`IntakeScript`.
+
+    Raises:
+        ValueError: unknown role or call type, a reviewer, or an invalid date (Dutch message).
+    """
+    tpl, practice = _template_for(role, call_type)
+    params = {
+        "bedrijfsarts": _clean_option(bedrijfsarts, "bedrijfsarts"),
+        "organisation": _clean_option(organisation, "organisation"),
+        "call_date": _parse_date(call_date),
+    }
+    params = {k: v for k, v in params.items() if v is not None}
+
+    if isinstance(exclude_topics, str):
+        exclude_topics = (exclude_topics,)
+    forbidden_hits: list = []
+    drop_topics: set[str] = set()
+    for raw in exclude_topics or ():
+        if not isinstance(raw, str) or not raw.strip():
+            continue
+        key = _norm(raw)
+        match = next((ft for ft in tpl.forbidden_topics
+                      if key == _norm(ft.topic) or key in {_norm(a) for a in ft.aliases}), None)
+        if match is not None:
+            if match not in forbidden_hits:
+                forbidden_hits.append(match)
+        else:
+            drop_topics.add(key)
+
+    cites = _Citations()
+    ev = lambda text: tpl.evaluate_text(text, params)  # noqa: E731
+    lines: list[str] = [f"# {ev(tpl.title)}", ""]
+    header = [
+        f"**Rol:** {ROLE_LABELS[tpl.role]}",
+        f"**Gesprek:** {tpl.label}",
+        f"**Datum:** {ev('$call_date')}",
+        f"**Bedrijfsarts:** {ev('$bedrijfsarts')}",
+        f"**Organisatie:** {ev('$organisation')}",
+    ]
+    if practice:
+        lines += [f"**Oefenmodus** ({role}): alleen-lezen voorbeeldscript, niet voor een echt gesprek.", ""]
+    lines += [" · ".join(header), ""]
+    lines += [f"{ev(tpl.purpose)} {cites.ref(tpl.purpose_cite)}", ""]
+
+    for section in tpl.sections:
+        items = [i for i in section.items if not (i.topic and _norm(i.topic) in drop_topics)]
+        if not items:
+            continue
+        lines += [f"## {ev(section.heading)}", ""]
+        if section.intro:
+            lines += [ev(section.intro), ""]
+        for item in items:
+            lines.append(f"- **{KIND_LABELS[item.kind]}:** {ev(item.text)} {cites.ref(item.cite)}")
+        lines.append("")
+
+    declined: list[str] = []
+    rules: list[RuleRef] = []
+    if forbidden_hits:
+        lines += ["## Niet opgenomen", ""]
+        for ft in forbidden_hits:
+            lines.append(f"- **Niet opgenomen ({ft.topic}):** {ev(ft.reason)} {cites.ref([ft.cite])}")
+            if ft.rule_id not in declined:
+                declined.append(ft.rule_id)
+                rules.append(RuleRef(id=ft.rule_id, reason=ev(ft.reason), source=ft.cite.source,
+                                     lines=(int(ft.cite.lines[0]), int(ft.cite.lines[1]))))
+        lines.append("")
+
+    lines += ["## Bronnen", ""]
+    for n, c in enumerate(cites.items, start=1):
+        section = f", {c.section}" if c.section else ""
+        where = f"r. {c.lines[0]}-{c.lines[1]}"
+        lines.append(f"- **[{n}]** {c.source} {c.title}{section}, {where}: „{c.quote}”")
+    lines.append("")
+
+    stamp = params.get("call_date", "").replace("-", "") or "zonder-datum"
+    return IntakeScript(
+        markdown="\n".join(lines),
+        citations=cites.items,
+        title=ev(tpl.title),
+        role=role,
+        call_type=tpl.call_type,
+        declined=declined,
+        rules=rules,
+        practice=practice,
+        filename=f"belscript-{tpl.role}-{tpl.call_type}-{stamp}.md",
+    )
+
+
+# --------------------------------------------------------------------------- chat detection
+
+_SCRIPT_NOUN = re.compile(
+    r"\b(?:bel|gespreks|gesprek|intake|telefoon|telefonisch|call)?-?scripts?\b"
+    r"|\bgespreks(?:leidraad|handleiding|opzet|protocol)\b|\bdraaiboek\b|\bvragenlijst\b")
+_REQUEST = re.compile(
+    r"\b(?:maak|maken|maakt|schrijf|schrijven|genereer|genereren|opstellen|stel\b[^.?!]{0,60}\bop|geef|geven"
+    r"|bouw|bouwen|ontwerp|ontwerpen|wil|wilt|graag|nodig|help me|zou je|kun je|kunt u|kan je|kan jij)\b")
+_EMPLOYER_HINT = re.compile(r"\b(?:werkgever|leidinggevende|manager|regievoerder|hr|personeelszaken)\b")
+_CASEMANAGER_HINT = re.compile(r"\b(?:casemanager|taakdelegatie|cmtd|triage)\b")
+_NEGATION = re.compile(r"\b(?:zonder|geen|niet|behalve|uitgezonderd)\b")
+_RESET = re.compile(r"[.;:!?]|\b(?:maar|wel|met|en ook)\b")
+
+
+def _negated(norm_text: str, pos: int) -> bool:
+    """True when the word at ``pos`` is governed by a negation earlier in the same clause."""
+    before = norm_text[:pos]
+    resets = [m.end() for m in _RESET.finditer(before)]
+    clause = before[resets[-1]:] if resets else before
+    return bool(_NEGATION.search(clause))
+
+
+def _trigger_hits(norm_text: str, tpl: IntakeTemplate) -> int:
+    return sum(1 for t in tpl.triggers if re.search(r"\b" + re.escape(_norm(t)), norm_text))
+
+
+def detect_script_request(text: str, role: str) -> tuple[str, list[str]] | None:
+    """Recognise a chat request for an intake-call script.
+
+    Args:
+        text: the user's message (any string; huge or binary-ish input is capped, never raises).
+        role: the user's role.
+
+    Returns:
+        ``(call_type, requested_forbidden_topics)`` or None when the text does not ask for a script
+        (or the role has no scripts). ``requested_forbidden_topics`` lists, in order of appearance,
+        the topics the role may not ask about that the user asked to include (employer +
+        "klachten, diagnose en medicatie" -> ``["klachten", "diagnose", "medicatie"]``); topics
+        under a negation ("zonder vragen over de diagnose") are not listed.
+    """
+    if not isinstance(text, str) or role not in CALL_TYPES:
+        return None
+    norm = _norm(text[:MAX_DETECT_CHARS])
+    if not norm or not _SCRIPT_NOUN.search(norm):
+        return None
+    short_command = len(norm.split()) <= 8 and not norm.endswith("?")
+    if not (_REQUEST.search(norm) or short_command):
+        return None
+
+    by_role = _templates_by_role()
+    if role in PRACTICE_ROLES:
+        # Oefenmodus: the words decide which role's script; ties go to the casemanager scripts.
+        if _EMPLOYER_HINT.search(norm):
+            candidates = by_role["employer"]
+        elif _CASEMANAGER_HINT.search(norm):
+            candidates = by_role["casemanager"]
+        else:
+            candidates = by_role["casemanager"] + by_role["employer"]
+    else:
+        candidates = by_role[role]
+    best = max(candidates, key=lambda t: (_trigger_hits(norm, t), -candidates.index(t)))   # first wins a tie
+
+    found: list[tuple[int, str]] = []
+    for ft in best.forbidden_topics:
+        for alias in [ft.topic, *ft.aliases]:
+            pattern = r"\b" + re.escape(_norm(alias))
+            hit = next((m for m in re.finditer(pattern, norm) if not _negated(norm, m.start())), None)
+            if hit is not None:
+                found.append((hit.start(), ft.topic))
+                break
+    topics: list[str] = []
+    for _, topic in sorted(found):
+        if topic not in topics:
+            topics.append(topic)
+    return best.call_type, topics

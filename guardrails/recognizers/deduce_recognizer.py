@@ -1,0 +1,164 @@
+"""Names, places, addresses and care institutions through the deduce de-identifier.
+
+deduce (Menger et al. 2018, UMC Utrecht) is a rule- and lookup-based de-identifier for Dutch
+clinical text; it needs no model download. Its lookup tables ship in the package and are loaded
+once, lazily, on the first call (a few seconds), shared by every recognizer instance.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from typing import Dict, List, Optional
+
+from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
+
+logger = logging.getLogger(__name__)
+
+_LOCK = threading.Lock()
+_DEDUCE = None
+
+# deduce tag -> presidio entity. "locatie" is split into ADDRESS / LOCATION in _entity_for().
+TAG_MAP: Dict[str, str] = {
+    "persoon": "PERSON",
+    "patient": "PERSON",
+    "locatie": "LOCATION",
+    "ziekenhuis": "ORGANIZATION",
+    "zorginstelling": "ORGANIZATION",
+    "instelling": "ORGANIZATION",
+    # Only used when all deduce groups run (baseline "deduce alone"); the project has
+    # dedicated recognizers for these.
+    "datum": "DATE_TIME",
+    "bsn": "NL_BSN",
+    "telefoonnummer": "PHONE_NUMBER",
+    "emailadres": "EMAIL_ADDRESS",
+    "url": "URL",
+    "leeftijd": "AGE",
+    "id": "ID",
+    "patientnummer": "ID",
+}
+
+# Processor groups / annotators switched off in the project setup: dedicated recognizers cover
+# them (postcode, dates, BSN, phone, e-mail), and the redactor output is not used.
+PROJECT_DISABLED = frozenset(
+    {"postal_code", "dates", "ages", "identifiers", "phone_numbers", "email_addresses", "urls", "redactor"}
+)
+
+_HAS_DIGIT = re.compile(r"\d")
+_POSTBUS = re.compile(r"^\s*postbus\b", re.IGNORECASE)
+
+
+def get_deduce():
+    """Return the process-wide ``deduce.Deduce`` instance, loading it on first use."""
+    global _DEDUCE
+    if _DEDUCE is None:
+        with _LOCK:
+            if _DEDUCE is None:
+                root = logging.getLogger()
+                handlers, level = list(root.handlers), root.level
+                from deduce import Deduce  # its module calls logging.basicConfig(level=DEBUG)
+
+                # undo deduce's global logging setup: DEBUG logs of other libraries would
+                # otherwise print user text (presidio logs context words at DEBUG)
+                for handler in root.handlers[:]:
+                    if handler not in handlers:
+                        root.removeHandler(handler)
+                root.setLevel(level)
+                logger.info("loading deduce lookup tables")
+                _DEDUCE = Deduce()
+    return _DEDUCE
+
+
+class DeduceRecognizer(LocalRecognizer):
+    """Wrap deduce as a Presidio recognizer for PERSON, LOCATION, ADDRESS and ORGANIZATION.
+
+    deduce tags are mapped as follows: ``persoon``/``patient`` -> PERSON; ``locatie`` -> ADDRESS
+    when the span holds a house number or starts with "Postbus", else LOCATION;
+    ``ziekenhuis``/``zorginstelling`` -> ORGANIZATION. With ``full=True`` every deduce annotator
+    runs and dates, BSNs, phone numbers and e-mail addresses are mapped too (used for the
+    "deduce alone" baseline in ``evals/pii/bench.py``).
+
+    Args:
+        supported_language: Language code (default "nl").
+        full: Run all deduce annotators instead of the project subset.
+        score: Score given to every deduce annotation (deduce has no scores).
+        name: Recognizer name.
+    """
+
+    ENTITIES = ["PERSON", "LOCATION", "ADDRESS", "ORGANIZATION"]
+    FULL_ENTITIES = ENTITIES + ["DATE_TIME", "NL_BSN", "PHONE_NUMBER", "EMAIL_ADDRESS"]
+
+    def __init__(
+        self,
+        supported_language: str = "nl",
+        *,
+        full: bool = False,
+        score: float = 0.8,
+        name: Optional[str] = None,
+    ):
+        self.full = full
+        self.score = score
+        super().__init__(
+            supported_entities=list(self.FULL_ENTITIES if full else self.ENTITIES),
+            supported_language=supported_language,
+            name=name or ("DeduceRecognizer(full)" if full else "DeduceRecognizer"),
+        )
+
+    def load(self) -> None:
+        """Nothing to do here: deduce loads lazily on the first :meth:`analyze` call."""
+
+    @staticmethod
+    def _entity_for(tag: str, span_text: str) -> Optional[str]:
+        entity = TAG_MAP.get(tag)
+        if entity == "LOCATION" and (_HAS_DIGIT.search(span_text) or _POSTBUS.match(span_text)):
+            entity = "ADDRESS"
+        return entity
+
+    def analyze(
+        self, text: str, entities: List[str], nlp_artifacts: Optional[NlpArtifacts] = None
+    ) -> List[RecognizerResult]:
+        """Run deduce on ``text`` and return mapped results.
+
+        Args:
+            text: Text to analyse.
+            entities: Entities requested; others are skipped.
+            nlp_artifacts: Unused.
+
+        Returns:
+            One result per deduce annotation whose mapped entity was requested. Errors inside
+            deduce are logged (without the text) and yield no results.
+        """
+        wanted = set(entities or self.supported_entities) & set(self.supported_entities)
+        if not wanted or not text or not text.strip():
+            return []
+        try:
+            doc = get_deduce().deidentify(text, disabled=None if self.full else set(PROJECT_DISABLED))
+        except Exception:  # deduce is third-party code; a crash must not break redaction
+            logger.exception("deduce failed on a text of %d characters", len(text))
+            return []
+        results = []
+        for ann in doc.annotations:
+            entity = self._entity_for(ann.tag, ann.text)
+            if entity not in wanted:
+                continue
+            explanation = AnalysisExplanation(
+                recognizer=self.name,
+                original_score=self.score,
+                textual_explanation=f"deduce tag '{ann.tag}'",
+            )
+            results.append(
+                RecognizerResult(
+                    entity_type=entity,
+                    start=ann.start_char,
+                    end=ann.end_char,
+                    score=self.score,
+                    analysis_explanation=explanation,
+                    recognition_metadata={
+                        RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                        RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                    },
+                )
+            )
+        return results
