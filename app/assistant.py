@@ -327,14 +327,26 @@ class Assistant:
                 overlap = len(qtok & stoks) / (len(qtok) or 1)
                 score = overlap + 0.35 / (pi + 1) - 0.02 * si
                 scored.append((score, pi, si, sent))
+        # a passage that overlaps a better-ranked one (a knowledge card and its section) is skipped
+        skip = set()
+        for i, p in enumerate(passages):
+            for j in range(i):
+                q = passages[j]
+                if j not in skip and p.source == q.source and p.lines[0] <= q.lines[1] and p.lines[1] >= q.lines[0]:
+                    skip.add(i)
+                    break
         # best sentences, at most 2 per passage, from at most 3 passages, in reading order
         chosen: dict[int, list[tuple[int, str]]] = {}
+        seen_sentences: set[str] = set()
         for score, pi, si, sent in sorted(scored, key=lambda x: -x[0]):
+            if pi in skip or sent in seen_sentences:
+                continue
             if len(chosen) >= 3 and pi not in chosen:
                 continue
             if len(chosen.get(pi, [])) >= 2:
                 continue
             chosen.setdefault(pi, []).append((si, sent))
+            seen_sentences.add(sent)
             if sum(len(v) for v in chosen.values()) >= 5:
                 break
         citations: list[Citation] = []
@@ -348,11 +360,8 @@ class Assistant:
                                       _clip(pd.get("text", p.text))))
             for _, sent in sorted(chosen[pi]):
                 bullets.append(f"- {sent} [{n}]")
-        header = "Dit zeggen de bronnen hierover (letterlijk geciteerd):"
-        sources = "\n".join(
-            f"[{i}] {c.title}, {c.section}, regels {c.lines[0]}-{c.lines[1]}" for i, c in enumerate(citations, 1)
-        )
-        return f"{header}\n\n" + "\n".join(bullets) + f"\n\nBronnen:\n{sources}", citations
+        header = "Dit zeggen de bronnen hierover (letterlijk geciteerd; de nummers verwijzen naar de bronnen):"
+        return f"{header}\n\n" + "\n".join(bullets), citations
 
     def _llm_compose(self, question, role, passage_dicts, citations, fallback_text, ctx):
         """Let the optional LLM phrase the answer; any failure falls back to the extractive text."""

@@ -39,6 +39,7 @@ Example:
 
 from __future__ import annotations
 
+import atexit
 import csv
 import datetime as dt
 import functools
@@ -47,8 +48,11 @@ import io
 import json
 import logging
 import os
+import queue
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator
+from concurrent.futures import Future, wait
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -175,11 +179,48 @@ def _redactor():
     return redact
 
 
+class _RedactionCache:
+    """Redacted results keyed by the sha256 of the input text: repeated texts (refusal templates,
+    policy reasons, notices, re-asked questions) are redacted once. Keys are hashes and values are
+    redacted texts, so the cache never holds a raw value. Failures are not cached."""
+
+    def __init__(self, size: int = 4096, max_chars: int = 8000):
+        self.size, self.max_chars = size, max_chars
+        self._data: OrderedDict[bytes, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: bytes) -> str | None:
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
+
+    def put(self, key: bytes, value: str) -> None:
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+
+_CACHE = _RedactionCache()
+
+
+def clear_redaction_cache() -> None:
+    """Forget memoised redactions (after the recognizers or the lexicon changed)."""
+    _CACHE.clear()
+
+
 def redact_text(text: Any) -> tuple[str, bool]:
     """Redact PII and health data in ``text`` with ``guardrails.pii.redact``.
 
-    Never returns the raw text on failure: if the redactor cannot be imported or raises, the
-    whole text is replaced by ``REDACTION_FAILED``.
+    Never returns the raw text on failure: if the redactor cannot be imported, raises or reports
+    a failure, the whole text is replaced by ``REDACTION_FAILED``.
 
     Args:
         text: the text to redact (anything; non-strings are converted).
@@ -194,8 +235,15 @@ def redact_text(text: Any) -> tuple[str, bool]:
     if len(raw) > MAX_TEXT_CHARS:
         suffix = f" [... {len(raw) - MAX_TEXT_CHARS} tekens weggelaten]"
         raw = raw[:MAX_TEXT_CHARS]
+    key = hashlib.sha256(raw.encode("utf-8")).digest() if len(raw) <= _CACHE.max_chars else None
+    if key is not None:
+        cached = _CACHE.get(key)
+        if cached is not None:
+            return cached + suffix, True
     try:
         result = _redactor()(raw)
+        if getattr(result, "failed", False):   # guardrails.pii fails closed with a placeholder
+            raise RuntimeError("redactor reported a failure")
         redacted = result.text if hasattr(result, "text") else result
         if not isinstance(redacted, str):
             raise TypeError("redactor returned no text")
@@ -203,21 +251,14 @@ def redact_text(text: Any) -> tuple[str, bool]:
         # Only the exception type is logged: messages may quote the input.
         logger.warning("audit: redaction failed (%s); text replaced by a placeholder", type(exc).__name__)
         return REDACTION_FAILED, False
-    return _clean(redacted) + suffix, True
-
-
-@functools.lru_cache(maxsize=512)
-def _redact_short_cached(text: str) -> tuple[str, bool]:
-    # Rail reasons, rule reasons and notices repeat (they come from the policy files), so their
-    # redaction is memoised; the cache lives in memory only.
-    return redact_text(text)
+    redacted = _clean(redacted)
+    if key is not None:
+        _CACHE.put(key, redacted)
+    return redacted + suffix, True
 
 
 def _redact_aux(text: Any) -> tuple[str, bool]:
-    text = _clean(text, limit=2000)
-    if len(text) <= 300:
-        return _redact_short_cached(text)
-    return redact_text(text)
+    return redact_text(_clean(text, limit=2000))
 
 
 # Keys of a rail-trace dict whose values are identifiers from code / policy files, not text.
@@ -479,6 +520,11 @@ class AuditLog:
         self._lock = _write_lock(url)
         self._digest = settings.digest() if settings is not None and hasattr(settings, "digest") else ""
         self._now = lambda: dt.datetime.now(dt.timezone.utc)  # tests move the clock
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._worker: threading.Thread | None = None
+        self._worker_guard = threading.Lock()
+        self._pending: set[Future] = set()
+        self._atexit_registered = False
         try:
             from app import __version__ as version
         except ImportError:  # pragma: no cover - app is always importable here
@@ -541,8 +587,67 @@ class AuditLog:
                 pass  # created by another process meanwhile
 
     def close(self) -> None:
-        """Release the database connections."""
+        """Write queued turns (``submit_turn``), then release the database connections."""
+        self.flush()
+        worker = self._worker
+        if worker is not None and worker.is_alive():
+            self._queue.put(None)
+            worker.join(timeout=60)
+        self._worker = None
         self.engine.dispose()
+
+    # ---------------------------------------------------------------- background recording
+
+    def submit_turn(self, *, user: str, role: str, session_id: str, input_text: str, reply,
+                    kind: str = "chat") -> Future:
+        """Queue a turn for ``record_turn`` in a background thread and return at once.
+
+        The reply can be shown without waiting for redaction and the write; the turn's raw text
+        stays in memory only, until the worker has redacted and written it. Turns still queued
+        when the process is killed are lost (never written raw): use ``record_turn`` where every
+        turn must be committed before the reply is shown. ``close()``/``flush()`` and interpreter
+        exit drain the queue.
+
+        Returns:
+            A ``concurrent.futures.Future`` with the record id (or the ``AuditError``).
+        """
+        future: Future = Future()
+        with self._worker_guard:
+            if self._worker is None or not self._worker.is_alive():
+                self._worker = threading.Thread(target=self._work, name="tda-audit-writer", daemon=True)
+                self._worker.start()
+                if not self._atexit_registered:
+                    atexit.register(self.flush, 30.0)
+                    self._atexit_registered = True
+            self._pending.add(future)
+        future.add_done_callback(self._pending.discard)
+        self._queue.put((dict(user=user, role=role, session_id=session_id, input_text=input_text, reply=reply,
+                              kind=kind), future))
+        return future
+
+    def _work(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            kwargs, future = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(self.record_turn(**kwargs))
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
+                logger.error("audit: queued turn not recorded (%s)", type(exc).__name__)
+                future.set_exception(exc)
+            finally:
+                del kwargs, item
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every queued turn is written; True when none is left."""
+        pending = list(self._pending)
+        if not pending:
+            return True
+        done, not_done = wait(pending, timeout=timeout)
+        return not not_done
 
     # ---------------------------------------------------------------- writing
 

@@ -51,7 +51,7 @@ KIND_LABELS = {
     "dont_ask": "Niet vragen",
     "do": "Doe",
     "note": "Let op",
-    "record": "Leg vast",
+    "record": "Vastleggen",
 }
 MAX_OPTION_CHARS = 80
 MAX_DETECT_CHARS = 2000

@@ -34,7 +34,7 @@ class Settings(BaseModel):
     # Hybrid retrieval; weights chosen by measurement (evals/bench_retrieval.py)
     fusion: Literal["rrf", "weighted"] = "weighted"
     bm25_weight: float = 1.0
-    dense_weight: float = 0.3
+    dense_weight: float = 0.35
     rrf_k: int = 60
     candidates: int = 30
     top_k: int = 5

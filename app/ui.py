@@ -118,7 +118,7 @@ def clean_message(message: Any, limit: int) -> tuple[str, list[str], str | None]
     if raw:
         bad = sum(1 for ch in raw if ch == "\x00" or ch == "\ufffd" or (
             unicodedata.category(ch) in ("Cc", "Cs", "Co") and ch not in "\n\r\t"))
-        if "\x00" in raw or bad / len(raw) > BINARY_RATIO:
+        if "\x00" in raw or (bad > 2 and bad / len(raw) > BINARY_RATIO):
             return "", notices, ("Dit bericht lijkt binaire gegevens of stuurtekens te bevatten en is niet "
                                  "verwerkt. Typ uw vraag als gewone tekst.")
     text = _CONTROL_RE.sub("", raw)
@@ -174,7 +174,8 @@ def render_reply(reply, wall_ms: float) -> list[dict]:
     parts.append(f"<span class=\"tda-meta\">antwoordtijd {wall_ms:.0f} ms (verwerking {total:.0f} ms)</span>")
     messages = [{"role": "assistant", "content": "\n\n".join(parts)}]
     for c in list(getattr(reply, "citations", []) or []):
-        title = f"Bron {c.source}: {c.title} — §{c.section}, regels {_lines(c.lines)}"
+        where = f"§{c.section}, " if c.section else ""
+        title = f"Bron {c.source}: {c.title} — {where}regels {_lines(c.lines)}"
         quote = "\n".join("> " + line for line in (c.quote or "").splitlines()) or "> (geen citaat)"
         messages.append({"role": "assistant", "content": quote,
                          "metadata": {"title": title, "status": "done"}})
@@ -673,6 +674,7 @@ class TdaUI:
             save.click(self.save_case, [editing, c_id, c_role, c_messages, c_expected, c_mention, c_tags, c_notes],
                        case_status, api_name="eval_case_save")
             search.click(self.audit_query, filters, [audit_table, audit_status], api_name="audit_query")
+            tab_audit.select(self.audit_query, filters, [audit_table, audit_status], api_visibility="private")
             show.click(self.audit_detail, rec_id, detail, api_name="audit_detail")
             verify.click(self.audit_verify, None, verify_status, api_name="audit_verify")
             export.click(self.audit_export, [fmt, *filters], [export_dl, export_status], api_name="audit_export")

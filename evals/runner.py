@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -110,6 +111,47 @@ class EvalResult:
         return cls.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
 
 
+_CAPTURE = threading.local()
+
+
+def _install_retrieval_probe(assistant) -> bool:
+    """Wrap ``assistant.retriever.search`` once so the passages of the current turn can be read back.
+
+    The wrapper passes every call through unchanged and only records results for the thread that is
+    running an eval case (thread-local), so chat turns served concurrently by the app are untouched.
+    Returns False when the assistant has no such seam (then ``retrieve`` is called separately).
+    """
+    retriever = getattr(assistant, "retriever", None)
+    search = getattr(retriever, "search", None)
+    if search is None:
+        return False
+    if getattr(search, "_eval_probe", False):
+        return True
+
+    def probed(*args, **kwargs):
+        out = search(*args, **kwargs)
+        if getattr(_CAPTURE, "active", False):
+            _CAPTURE.passages = out
+        return out
+
+    probed._eval_probe = True  # type: ignore[attr-defined]
+    try:
+        retriever.search = probed
+    except (AttributeError, TypeError):
+        return False
+    return True
+
+
+def _as_dicts(passages) -> list[dict]:
+    out = []
+    for p in passages or []:
+        if isinstance(p, dict):
+            out.append(p)
+        elif hasattr(p, "to_dict"):
+            out.append(p.to_dict())
+    return out
+
+
 def _retrieve(assistant, message: str, k: int) -> list[dict] | None:
     try:
         return list(assistant.retrieve(message, k=k))
@@ -119,9 +161,16 @@ def _retrieve(assistant, message: str, k: int) -> list[dict] | None:
 
 
 def run_case(assistant, case: Case, run_id: str, message: str, *, k: int = 5,
-             retrieval: bool = True) -> CaseResult:
-    """Run one phrasing of one case and score it. Never raises for a failing ``respond``."""
+             retrieval: str = "auto") -> CaseResult:
+    """Run one phrasing of one case and score it. Never raises for a failing ``respond``.
+
+    ``retrieval``: ``"turn"`` scores the passages the turn itself retrieved (free; none for turns
+    refused before retrieval), ``"auto"`` falls back to ``assistant.retrieve(message)`` for those,
+    ``"off"`` skips retrieval metrics.
+    """
     history = [h.model_dump() for h in case.history]
+    probe = retrieval != "off" and bool(case.sources) and _install_retrieval_probe(assistant)
+    _CAPTURE.active, _CAPTURE.passages = probe, None
     t0 = time.perf_counter()
     reply_dict, error = None, ""
     try:
@@ -131,8 +180,16 @@ def run_case(assistant, case: Case, run_id: str, message: str, *, k: int = 5,
     except Exception as exc:  # a crash is a result, not an abort
         error = f"{type(exc).__name__}: {exc}"[:500]
         logger.warning("eval case %s crashed: %s", run_id, type(exc).__name__)
+    finally:
+        captured = _CAPTURE.passages
+        _CAPTURE.active, _CAPTURE.passages = False, None
     wall_ms = (time.perf_counter() - t0) * 1000.0
-    retrieved = _retrieve(assistant, message, k) if retrieval and case.sources else None
+    retrieved = None
+    if retrieval != "off" and case.sources:
+        if captured is not None:
+            retrieved = _as_dicts(captured)[:k]
+        elif retrieval == "auto":
+            retrieved = _retrieve(assistant, message, k)
     return score_run(case, run_id, message, reply_dict, error=error, retrieved=retrieved, wall_ms=wall_ms)
 
 
@@ -142,7 +199,7 @@ def run_suite(
     progress: Progress | None = None,
     *,
     k: int | None = None,
-    retrieval: bool = True,
+    retrieval: str = "auto",
 ) -> EvalResult:
     """Run every phrasing of every case; returns results and metrics.
 
@@ -152,7 +209,9 @@ def run_suite(
         cases: the cases to run (see :func:`load_default_cases`).
         progress: called as ``progress(done, total)`` after every run (and once with ``done=0``).
         k: retrieval depth for recall@k / MRR (default: the assistant's ``settings.top_k`` or 5).
-        retrieval: also call ``retrieve`` for cases with expected sources.
+        retrieval: ``"auto"`` (default) scores the passages each turn retrieved and calls
+            ``retrieve(message)`` only for turns that did not retrieve; ``"turn"`` never makes the extra
+            call; ``"off"`` skips retrieval metrics. Only cases with expected sources are scored.
     """
     if k is None:
         k = int(getattr(getattr(assistant, "settings", None), "top_k", 5) or 5)
@@ -178,6 +237,7 @@ def run_suite(
         "suites": sorted({c.suite for c in cases}),
         "settings_digest": settings.digest() if hasattr(settings, "digest") else None,
         "llm_backend": getattr(settings, "llm_backend", None),
+        "retrieval_mode": retrieval,
     }
     metrics = compute_metrics(results, k=k)
     metrics["duration_s"] = round(duration, 3)

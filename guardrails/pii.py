@@ -212,6 +212,7 @@ _EDGE_WORDS = frozenset(
     """
     mevrouw meneer mevr mevr. mw mw. dhr dhr. hr hr. heer de het een werkgever werknemer namens mag kan moet wil
     collega teamleider medewerker leidinggevende casemanager bedrijfsarts van bij te en of via voor met
+    op aan in naar om uit over tot door na per
     """.split()
 )
 
@@ -244,7 +245,7 @@ def merge_results(text: str, results: Iterable[RecognizerResult]) -> List[Recogn
 
     Pattern results are resolved among themselves (:func:`resolve_overlaps`). Each lookup result
     then loses the parts covered by a kept pattern result; the remaining fragments are trimmed of
-    titles, roles and particles and kept when they still hold a capitalised word.
+    titles, roles and particles and kept when they still hold a word.
     """
     strong, weak = [], []
     for r in results:
@@ -268,7 +269,7 @@ def merge_results(text: str, results: Iterable[RecognizerResult]) -> List[Recogn
         for a, b in pieces:
             a, b = _trim(text, a, b)
             frag = text[a:b]
-            if b - a < 2 or not any(ch.isupper() for ch in frag):
+            if b - a < 2 or not any(ch.isalpha() for ch in frag):
                 continue
             fragments.append(
                 RecognizerResult(r.entity_type, a, b, r.score, r.analysis_explanation, r.recognition_metadata)

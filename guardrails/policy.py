@@ -50,6 +50,9 @@ class SourceRef(BaseModel):
     doc: Literal["000", "001", "002", "003", "004"]
     lines: str = Field(pattern=r"^\d+(-\d+)?$")
 
+    def __str__(self) -> str:
+        return self.doc
+
     @property
     def span(self) -> tuple[int, int]:
         """The line range as ``(first, last)``."""

@@ -20,7 +20,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
-CLEANING_VERSION = "3"
+CLEANING_VERSION = "4"
 
 # Private-use glyphs left by Wingdings/Symbol fonts.
 GLYPHS = {
@@ -39,6 +39,7 @@ _MD_LINK = re.compile(r"\[([^\]]+)\]\((?:#|https?://)[^)]*\)")
 _INLINE_URL = re.compile(r"\s*\(?https?://\S+\)?")
 # A footnote number glued to a word: "artsen14", "Taakdelegatie2", "delegeren;33".
 _GLUED_FOOTNOTE = re.compile(r"(?<=[a-zà-ÿ]{3})(\d{1,2})(?=[\s,.;:)]|$)|(?<=[;:])(\d{1,2})(?=\s|$)")
+_PAGE_HEADER = re.compile(r"^\s*\d{1,3}\s{3,}\S")
 _NAV_START = re.compile(r"^\s*Snel naar", re.IGNORECASE)
 _NAV_END = re.compile(r"geraadpleegde", re.IGNORECASE)
 
@@ -71,6 +72,11 @@ def normalise_glyphs(text: str) -> str:
 def _is_caps_header(text: str) -> bool:
     letters = [c for c in text if c.isalpha()]
     return len(letters) >= 8 and not any(c.islower() for c in letters)
+
+
+def _header_key(text: str) -> str:
+    """Running headers carry a page number ("6 OPLEIDINGEN/..."): compare them without digits."""
+    return re.sub(r"[\d\s]+", " ", normalise_glyphs(text)).strip()
 
 
 def _navigation_ranges(raw: list[str]) -> list[tuple[int, int]]:
@@ -115,7 +121,7 @@ def clean_lines(raw_text: str, *, drop_lines: tuple[int, ...] = ()) -> list[Line
     drop = {n - 1 for n in drop_lines}
     for start, end in _navigation_ranges(raw):
         drop.update(range(start, end + 1))
-    caps_counts = Counter(normalise_glyphs(s) for s in raw if _is_caps_header(s.strip()))
+    caps_counts = Counter(_header_key(s) for s in raw if _is_caps_header(s.strip()))
     lines: list[Line] = []
     for idx, original in enumerate(raw):
         if idx in drop:
@@ -123,12 +129,13 @@ def clean_lines(raw_text: str, *, drop_lines: tuple[int, ...] = ()) -> list[Line
         text = normalise_glyphs(original)
         if not text or _URL_LINE.match(text) or _PAGE_NUMBER.match(text):
             continue
-        if _is_caps_header(text) and caps_counts[text] > 1 and "|" not in text:
-            continue  # running header
+        if _is_caps_header(text) and "|" not in text and (
+                caps_counts[_header_key(text)] > 1 or _PAGE_HEADER.match(original)):
+            continue  # running header (repeated, or "6     OPLEIDINGEN/..." with its page number)
         text = _MD_LINK.sub(r"\1", text)
         text = _INLINE_URL.sub("", text).strip()
         text = _GLUED_FOOTNOTE.sub("", text)
-        if not text:
+        if not text or _PAGE_NUMBER.match(text):  # e.g. a footnote number whose URL was removed
             continue
         lines.append(Line(idx + 1, text))
     return lines

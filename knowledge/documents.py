@@ -16,7 +16,37 @@ from knowledge.cleaning import CLEANING_VERSION, Line, clean_lines, join_lines, 
 KNOWLEDGE_DIR = Path(__file__).resolve().parent
 SOURCES_DIR = KNOWLEDGE_DIR / "sources"
 MANIFEST = KNOWLEDGE_DIR / "manifest.yaml"
-CHUNKING_VERSION = "4"
+CHUNKING_VERSION = "5"
+CARDS = KNOWLEDGE_DIR / "cards.yaml"
+
+
+class CardSpec(BaseModel):
+    """A knowledge card: a core rule pointing at its source lines (see cards.yaml)."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    doc: str
+    lines: str = Field(pattern=r"^\d+-\d+$")
+    title: str
+    keywords: str = ""
+
+    @property
+    def span(self) -> tuple[int, int]:
+        a, b = self.lines.split("-")
+        return int(a), int(b)
+
+
+def load_cards(path: Path = CARDS) -> list[CardSpec]:
+    """Load and validate the knowledge cards (ids unique, documents known)."""
+    cards = [CardSpec(**c) for c in (yaml.safe_load(path.read_text(encoding="utf-8")) or [])]
+    ids = [c.id for c in cards]
+    if len(ids) != len(set(ids)):
+        raise SourceError("duplicate knowledge-card ids")
+    known = {d.id for d in load_manifest().documents}
+    for c in cards:
+        if c.doc not in known:
+            raise SourceError(f"knowledge card {c.id}: unknown document {c.doc}")
+    return cards
 
 
 class SourceError(RuntimeError):
@@ -155,11 +185,13 @@ class Chunk:
     line_start: int
     line_end: int
     text: str              # cleaned passage text (what is quoted)
+    extra: str = ""        # knowledge-card keywords (indexed, never quoted)
 
     @property
     def index_text(self) -> str:
-        """What is indexed: the heading is part of it."""
-        return f"{self.short} | {self.section} {self.heading}\n{self.text}"
+        """What is indexed: the heading (and a card's keywords) are part of it."""
+        extra = f"\n{self.extra}" if self.extra else ""
+        return f"{self.short} | {self.section} {self.heading}\n{self.text}{extra}"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -230,14 +262,33 @@ def chunk_section(section: Section, lines: list[Line], spec: DocumentSpec, *, ta
 def build_chunks(*, target: int = 700, maximum: int = 1400, sources_dir: Path = SOURCES_DIR) -> list[Chunk]:
     """Clean and chunk every document of the manifest."""
     chunks: list[Chunk] = []
+    cleaned: dict[str, tuple[list[Line], list[Section]]] = {}
     for spec in load_manifest().documents:
         raw = read_source(spec, sources_dir)
         lines = clean_lines(raw, drop_lines=tuple(spec.drop_lines))
+        sections = detect_sections(spec, raw)
+        cleaned[spec.id] = (lines, sections)
         seq = 0
-        for section in detect_sections(spec, raw):
+        for section in sections:
             new = chunk_section(section, lines, spec, target=target, maximum=maximum, seq_start=seq)
-            seq += len(new)
+            new = [c for c in new if len(c.text) >= 80 or "." in c.section]  # a bare chapter title is no passage
+            for c in new:
+                c.id = f"{spec.id}-{seq:04d}"
+                seq += 1
             chunks.extend(new)
+    for k, card in enumerate(load_cards()):
+        spec = load_manifest().doc(card.doc)
+        lines, sections = cleaned[card.doc]
+        a, b = card.span
+        body = [ln for ln in lines if a <= ln.no <= b]
+        if not body:
+            raise SourceError(f"knowledge card {card.id}: no text at {card.doc}:{card.lines}")
+        text, _ = join_lines(body)
+        section = next((s for s in reversed(sections) if s.start <= a), sections[0])
+        chunks.append(Chunk(
+            id=f"card-{k:03d}", source=card.doc, title=spec.title, short=spec.short, section=section.id,
+            heading=card.title, line_start=body[0].no, line_end=body[-1].no, text=text, extra=card.keywords,
+        ))
     return chunks
 
 

@@ -20,12 +20,12 @@ import numpy as np
 
 import app  # noqa: F401  (offline environment)
 from app.settings import Settings
-from knowledge.documents import Chunk, build_chunks, knowledge_version, sources_digest
+from knowledge.documents import CARDS, Chunk, build_chunks, knowledge_version, sources_digest
 
 log = logging.getLogger(__name__)
 
-CHUNK_TARGET = 700
-CHUNK_MAX = 1400
+CHUNK_TARGET = 500
+CHUNK_MAX = 1000
 
 
 @lru_cache(maxsize=2)
@@ -87,6 +87,7 @@ def fingerprint(settings: Settings) -> str:
     """Hash of everything that shapes the index."""
     data = {
         "sources": sources_digest(),
+        "cards": hashlib.sha256(CARDS.read_bytes()).hexdigest(),
         "code": knowledge_version(),
         "settings": settings.index_fingerprint(),
         "chunking": [CHUNK_TARGET, CHUNK_MAX],
@@ -202,7 +203,7 @@ class KnowledgeIndex:
         counts = Counter(w for c in self.chunks for w in words(c.index_text))
         set_lexicon({w for w, n in counts.items() if n >= 2})
         self._tokens = [tokenize(c.index_text) for c in self.chunks]
-        self.bm25 = bm25s.BM25(k1=1.2, b=0.75)
+        self.bm25 = bm25s.BM25(k1=0.9, b=0.4)
         self.bm25.index(self._tokens, show_progress=False)
         self._vocab = set(t for toks in self._tokens for t in toks)
 
@@ -214,10 +215,10 @@ class KnowledgeIndex:
             return np.zeros(len(self.chunks), dtype=np.float32)
         return np.asarray(self.bm25.get_scores(toks), dtype=np.float32)
 
-    def dense_scores(self, query: str) -> np.ndarray:
-        """Cosine similarity of the query to every chunk (through Chroma's HNSW index)."""
+    def dense_scores(self, query: str, limit: int = 60) -> np.ndarray:
+        """Cosine similarity of the query to its ``limit`` nearest chunks (Chroma HNSW); 0 elsewhere."""
         n = len(self.chunks)
-        res = self.collection.query(query_texts=[query], n_results=n, include=["distances"])
+        res = self.collection.query(query_texts=[query], n_results=min(limit, n), include=["distances"])
         scores = np.zeros(n, dtype=np.float32)
         for cid, dist in zip(res["ids"][0], res["distances"][0]):
             i = self.by_id.get(cid)

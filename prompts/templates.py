@@ -37,10 +37,10 @@ SOURCES_DIR = PROMPTS_DIR.parent / "knowledge" / "sources"
 #: Display titles of the shipped sources (file prefix -> title); see /work/shared/domain for why.
 SOURCE_TITLES: dict[str, str] = {
     "000": "RSC Beroepscode Casemanagement in Taakdelegatie van de Bedrijfsarts",
-    "001": "RSC Kader Aantonen Bekwaamheid voor Taakdelegatie",
+    "001": "RSC-kader Aantonen Bekwaamheid voor Taakdelegatie",
     "002": "NVAB Leidraad Samenwerking bedrijfsarts & casemanager",
     "003": "RSC Standpunt Casemanagement bij Private Uitvoering en Verzekering",
-    "004": "RSC Standpunt Inrichting verzuimbeleid",
+    "004": "RSC Standpunt inrichting verzuimbeleid",
 }
 
 _WS = re.compile(r"\s+")

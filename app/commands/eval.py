@@ -20,11 +20,14 @@ def register(subparsers) -> None:
     p.add_argument("--against", metavar="NEW.json",
                    help="with --compare: compare two report files without running the suite")
     p.add_argument("--no-reference", action="store_true", help="leave out the shared reference cases")
+    p.add_argument("--retrieval", choices=("auto", "turn", "off"), default="auto",
+                   help="retrieval metrics: passages of the turn, plus a retrieve() call for turns refused "
+                        "before retrieval (auto); turn passages only (turn); none (off)")
     p.add_argument("--gate", action="store_true", help="exit 1 when the gate is red")
     p.set_defaults(func=run)
 
 
-def _progress_bar(total_hint: int | None = None):
+def _progress_bar():
     from tqdm import tqdm
 
     state: dict = {}
@@ -65,7 +68,7 @@ def run(args) -> int:
     from app.assistant import Assistant
 
     assistant = Assistant.load(settings)
-    result = run_suite(assistant, cases, progress=_progress_bar())
+    result = run_suite(assistant, cases, progress=_progress_bar(), retrieval=args.retrieval)
     if args.report:
         paths = write_report(result, args.report)
         print("report: " + ", ".join(str(p) for p in paths.values()), file=sys.stderr)

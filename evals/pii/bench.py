@@ -102,7 +102,7 @@ def system_deduce() -> Callable[[str], List[Span]]:
     from guardrails.pii import resolve_overlaps
     from guardrails.recognizers.deduce_recognizer import DeduceRecognizer
 
-    rec = DeduceRecognizer(full=True)
+    rec = DeduceRecognizer(full=True, recase=False)
     return lambda text: [
         (r.entity_type, r.start, r.end) for r in resolve_overlaps(rec.analyze(text, rec.supported_entities))
     ]
@@ -265,7 +265,7 @@ def main(argv: List[str] | None = None) -> int:
         predict = SYSTEMS[name]()
         results[name] = score(records, predict)
         if name == "project":
-            for split in ("dev", "heldout"):
+            for split in [s for s in ("dev", "heldout", "hard") if s in splits]:
                 per_split[split] = score(splits[split] + splits["negative"], predict)
     lat = None if args.no_latency else latency(records)
 

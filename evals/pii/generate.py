@@ -353,7 +353,17 @@ def fill(template: str, rng: random.Random, fake) -> tuple[str, list[dict]]:
         length += len(value)
         pos = m.end()
     out.append(template[pos:])
-    return "".join(out), spans
+    text = "".join(out)
+    # adjacent values of one entity separated by a space ("{FIRST} {SUR}") form one name
+    merged: list[dict] = []
+    for sp in spans:
+        prev = merged[-1] if merged else None
+        if prev and prev["entity"] == sp["entity"] and text[prev["end"] : sp["start"]] == " ":
+            prev["end"] = sp["end"]
+            prev["value"] = text[prev["start"] : prev["end"]]
+        else:
+            merged.append(sp)
+    return text, merged
 
 
 def generate(per_template: int = 5, seed: int = SEED) -> list[dict]:

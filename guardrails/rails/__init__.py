@@ -1,0 +1,19 @@
+"""Rails: one rail per file, registered by type name with ``@register`` (see ``base.py``).
+
+Importing this package imports every rail module, which fills :data:`RAIL_TYPES`.
+"""
+
+from guardrails.rails import (  # noqa: F401  (imported for their @register side effect)
+    citation,
+    delegation,
+    health,
+    health_data,
+    injection,
+    judgement,
+    medical_judgement,
+    pii,
+    scope,
+)
+from guardrails.rails.base import RAIL_TYPES, BaseRail, IntentRail, register
+
+__all__ = ["RAIL_TYPES", "BaseRail", "IntentRail", "register"]

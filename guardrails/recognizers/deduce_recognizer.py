@@ -47,6 +47,7 @@ PROJECT_DISABLED = frozenset(
 )
 
 _HAS_DIGIT = re.compile(r"\d")
+_WORD = re.compile(r"[^\W\d_]+(?:['\-][^\W\d_]+)*")
 _POSTBUS = re.compile(r"^\s*postbus\b", re.IGNORECASE)
 
 
@@ -76,13 +77,22 @@ class DeduceRecognizer(LocalRecognizer):
 
     deduce tags are mapped as follows: ``persoon``/``patient`` -> PERSON; ``locatie`` -> ADDRESS
     when the span holds a house number or starts with "Postbus", else LOCATION;
-    ``ziekenhuis``/``zorginstelling`` -> ORGANIZATION. With ``full=True`` every deduce annotator
+    ``ziekenhuis``/``zorginstelling`` -> ORGANIZATION.
+
+    deduce only knows capitalised names. Chat messages are often typed in lower case
+    ("ik heb jan de vries gesproken"), so with ``recase=True`` a lower-case word that is a known
+    first name (deduce lookup) and not a common Dutch word (deduce whitelist), followed by a
+    surname (a known surname, a hyphenated name, or any non-common word after a particle such as
+    "van der"), is capitalised in a same-length copy before deduce runs. A first name on its own is left alone ("roos", "mark" are also words).
+
+    With ``full=True`` every deduce annotator
     runs and dates, BSNs, phone numbers and e-mail addresses are mapped too (used for the
     "deduce alone" baseline in ``evals/pii/bench.py``).
 
     Args:
         supported_language: Language code (default "nl").
         full: Run all deduce annotators instead of the project subset.
+        recase: Restore capitals of lower-case first name + surname pairs before deduce runs.
         score: Score given to every deduce annotation (deduce has no scores).
         name: Recognizer name.
     """
@@ -95,10 +105,12 @@ class DeduceRecognizer(LocalRecognizer):
         supported_language: str = "nl",
         *,
         full: bool = False,
+        recase: bool = True,
         score: float = 0.8,
         name: Optional[str] = None,
     ):
         self.full = full
+        self.recase = recase
         self.score = score
         super().__init__(
             supported_entities=list(self.FULL_ENTITIES if full else self.ENTITIES),
@@ -108,6 +120,60 @@ class DeduceRecognizer(LocalRecognizer):
 
     def load(self) -> None:
         """Nothing to do here: deduce loads lazily on the first :meth:`analyze` call."""
+
+    @staticmethod
+    def recase_names(text: str) -> str:
+        """Return a same-length copy of ``text`` with lower-case full names capitalised.
+
+        Args:
+            text: Input text.
+
+        Returns:
+            ``text`` itself when nothing changes.
+        """
+        if not any(ch.islower() for ch in text):
+            return text
+        lookups = get_deduce().lookup_structs
+        first, surname, interfix = lookups["first_name"], lookups["surname"], lookups["interfix"]
+        common = (lookups["whitelist"], lookups["common_word"], lookups["stop_word"])
+
+        def is_common(word: str) -> bool:
+            return any(word in ds for ds in common)
+
+        tokens = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
+        chars = None
+        i = 0
+        while i < len(tokens):
+            s0, e0, w0 = tokens[i]
+            if not (w0.islower() and len(w0) > 1 and not is_common(w0)
+                    and first.longest_matching_prefix([w0.capitalize()])):
+                i += 1
+                continue
+            to_cap, j, last_end = [], i + 1, e0
+            while j < len(tokens) and len(to_cap) < 3 and text[last_end : tokens[j][0]] == " ":
+                sj, ej, wj = tokens[j]
+                after_particle = j > i + 1 and tokens[j - 1][2] in interfix
+                if wj in interfix:
+                    pass
+                elif (wj.islower() and len(wj) > 1 and not is_common(wj)
+                      and (after_particle or "-" in wj or surname.longest_matching_prefix([wj.capitalize()]))):
+                    to_cap.append((sj, ej))
+                else:
+                    break
+                last_end, j = ej, j + 1
+            # the name must end in a capitalised surname, not in a particle
+            while j > i + 1 and tokens[j - 1][2] in interfix:
+                j -= 1
+            to_cap = [t for t in to_cap if t[1] <= tokens[j - 1][1]]
+            if to_cap:
+                chars = chars if chars is not None else list(text)
+                for start, end in [(s0, e0)] + to_cap:
+                    for k in range(start, end):
+                        if k == start or text[k - 1] in "-'":
+                            up = text[k].upper()
+                            chars[k] = up if len(up) == 1 else text[k]
+            i = j
+        return "".join(chars) if chars is not None else text
 
     @staticmethod
     def _entity_for(tag: str, span_text: str) -> Optional[str]:
@@ -134,7 +200,8 @@ class DeduceRecognizer(LocalRecognizer):
         if not wanted or not text or not text.strip():
             return []
         try:
-            doc = get_deduce().deidentify(text, disabled=None if self.full else set(PROJECT_DISABLED))
+            source = self.recase_names(text) if self.recase else text
+            doc = get_deduce().deidentify(source, disabled=None if self.full else set(PROJECT_DISABLED))
         except Exception:  # deduce is third-party code; a crash must not break redaction
             logger.exception("deduce failed on a text of %d characters", len(text))
             return []

@@ -19,8 +19,9 @@ class NlDateRecognizer(PatternRecognizer):
     """Recognize dates in Dutch notations as DATE_TIME.
 
     Formats: "3 maart 2024", "3 maart", "4 mrt. 2024", "maandag 4 maart", "03-03-2024",
-    "3-3-2024", "03/03/2024", "3.3.2024", "2024-03-03", "maandag 4-3" (a bare "4-3" without a
-    weekday is not matched: it is too often a score or a range). Numeric forms are checked
+    "3-3-2024", "03/03/2024", "3.3.2024", "2024-03-03", "maandag 4-3", "vrijdag de 14e", and
+    "op 12/4" (a bare "4-3" is matched only after a time preposition and not before a unit such
+    as "weken": it is too often a score or a range). Numeric forms are checked
     for a valid day (1-31) and month (1-12) in :meth:`invalidate_result`.
     Examples (fictitious): 3 maart 2024, 03-03-2024, maandag 4 maart, 4 mrt. 2024
 
@@ -36,6 +37,15 @@ class NlDateRecognizer(PatternRecognizer):
         Pattern("day month [year]", rf"\b(?:{_DAY},?\s+)?\d{{1,2}}\s+{_MONTH}(?:\s+'?\d{{4}}\b|\s+'\d{{2}}\b)?", 0.6),
         Pattern("weekday d-m", rf"\b{_DAY},?\s+\d{{1,2}}[-/]\d{{1,2}}(?:[-/](?:\d{{4}}|\d{{2}}))?(?![\d\-/])", 0.6),
         Pattern("d-m-yyyy", r"(?<![\d\-/.])\d{1,2}([-/.])\d{1,2}\1(?:\d{4}|\d{2})(?![\d\-/]|\.\d)", 0.6),
+        Pattern("weekday de Ne", rf"\b{_DAY}\s+(?:de\s+)?\d{{1,2}}(?:e|ste|de)\b", 0.6),
+        # d/m or d-m without a year only after a time preposition ("op 12/4", "vanaf 3-6"),
+        # and not when a unit follows ("na 3-4 weken")
+        Pattern(
+            "context d/m",
+            r"(?<=\b(?:op|na|voor|tot|vanaf|per|sinds|t/m|tussen|en)\s)\d{1,2}[/-]\d{1,2}(?![\d/\-]|\.\d)"
+            r"(?!\s*(?:weken|week|dagen|dag|uur|maanden|maand|jaar|keer|x|%|procent|uren))",
+            0.5,
+        ),
         Pattern("yyyy-mm-dd", r"(?<![\d\-/])\d{4}-\d{2}-\d{2}(?![\d\-/])", 0.6),
         Pattern("month year", rf"\b(?:januari|februari|maart|april|juni|juli|augustus|september|oktober"
                 rf"|november|december)\s+\d{{4}}\b", 0.5),
@@ -68,7 +78,8 @@ class NlDateRecognizer(PatternRecognizer):
         if not nums:
             return True
         if re.search(r"[a-z]", pattern_text, re.IGNORECASE) and not re.search(r"\d[-/]\d", pattern_text):
-            return not 1 <= nums[0] <= 31
+            first = _NUMS.search(pattern_text).group()
+            return len(first) <= 2 and not 1 <= int(first) <= 31  # "september 2024" has no day
         if len(nums) >= 3 and nums[0] > 31:  # yyyy-mm-dd
             _, month, day = nums[:3]
         else:

@@ -30,7 +30,12 @@ _SECTOR_FIRST = (
     r"|Fysiotherapie|Uitzendbureau|Arbodienst|Tandartspraktijk|Huisartsenpraktijk)"
 )
 # Words after which a capitalised name is an employer ("werkt bij Vanderlande").
-_EMPLOYER_CONTEXT = r"(?:werkt\s+bij|werkzaam\s+bij|in\s+dienst\s+(?:bij|van)|werkgever\s+is|werkgever:|werkt\s+voor)\s+"
+_EMPLOYER_CONTEXT = (
+    r"(?:werkt\s+bij|werkzaam\s+bij|in\s+dienst\s+(?:bij|van)|werkgever\s+is|werkgever:|werkt\s+voor"
+    r"|[Kk]lant|[Oo]pdrachtgever|[Ll]everancier"
+    r"|(?:leidinggevende|manager|directeur|eigenaar|teamleider|collega|medewerker|werknemer|stagiair)"
+    r"\s+(?:\S+\s+){0,4}?bij)\s+"
+)
 
 
 class NlOrganizationRecognizer(PatternRecognizer):
@@ -40,7 +45,7 @@ class NlOrganizationRecognizer(PatternRecognizer):
     "De Vries Holding", "Jansen & Zonen"); a sector word followed by a name
     ("Transportbedrijf Bakker", "Stichting De Linde", "Gemeente Zwolle"); two names joined by
     "&" ("Van Dijk & De Boer"); a capitalised name right after "werkt bij", "in dienst bij",
-    "werkgever is" (lower score). Matching is case-sensitive: names are capitalised.
+    "werkgever is", "klant", "opdrachtgever", or "<role> ... bij" (lower score). Matching is case-sensitive: names are capitalised.
     Examples (fictitious): Bakker Logistiek B.V., Stichting Het Anker, Meijer & Visser
 
     Args:

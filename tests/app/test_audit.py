@@ -188,12 +188,12 @@ def test_redaction_failure_writes_placeholder_not_raw(log, monkeypatch, caplog):
         raise RuntimeError(f"kapot op {text}")   # the message quotes the input: must not be logged either
 
     monkeypatch.setattr(audit, "_redactor", lambda: boom)
-    audit._redact_short_cached.cache_clear()
+    audit.clear_redaction_cache()
     caplog.set_level(logging.DEBUG)
     reply = make_reply(text="Antwoord met GEHEIM-777", reason="reden met GEHEIM-777")
     rid = log.record_turn(user="u", role="employer", session_id="s", input_text="invoer met GEHEIM-777", reply=reply)
     rec = log.get(rid)
-    audit._redact_short_cached.cache_clear()
+    audit.clear_redaction_cache()
     assert rec["input_redacted"] == REDACTION_FAILED
     assert rec["reply_redacted"] == REDACTION_FAILED
     assert rec["rules"][0]["reason"] == REDACTION_FAILED
@@ -429,7 +429,7 @@ def varied(log):
         log._now = lambda m=base + dt.timedelta(days=i): m
         log.record_turn(user=f"u{i}", role=role, session_id=f"s{i}", input_text=question,
                         reply=make_reply(decision=decision, category=category, rule_ids=rules,
-                                         text=f"Antwoord {i}"))
+                                         text=f"Uitleg over de procedure, variant {'abcdef'[i]}x{'abcdef'[i]}."))
     log._now = lambda: dt.datetime.now(dt.timezone.utc)
     return log
 
@@ -445,7 +445,7 @@ def varied(log):
     (AuditFilter(date_from=dt.date(2026, 3, 5)), [6, 5]),
     (AuditFilter(date_to=dt.datetime(2026, 3, 1, 13, tzinfo=dt.timezone.utc)), [1]),
     (AuditFilter(text="ZIEKMELDING"), [2]),                           # case-insensitive
-    (AuditFilter(text="antwoord 3"), [4]),                            # reply text too
+    (AuditFilter(text="VARIANT dxd"), [4]),                           # reply text too
     (AuditFilter(text="100%_"), []),                                  # LIKE wildcards are literal
     (AuditFilter(role="casemanager", decision="refuse"), [4]),
 ], ids=["all", "role", "decision", "category", "rule_exact", "rule_other", "date_range", "date_from", "datetime_to",
@@ -479,6 +479,23 @@ def test_export_csv_and_jsonl(varied, tmp_path):
     assert set(records[0]) == set(audit.RECORD_FIELDS)
     with pytest.raises(ValueError):
         varied.export(None, "xml", buf)
+
+
+def test_submit_turn_in_background(log):
+    futures = [log.submit_turn(user="u", role="employer", session_id="bg", input_text=f"achtergrond {i}",
+                               reply=make_reply(i)) for i in range(30)]
+    assert log.flush(timeout=120)
+    ids = [f.result(timeout=1) for f in futures]
+    assert sorted(ids) == list(range(1, 31))
+    assert log.count(AuditFilter(session_id="bg")) == 30
+    assert log.verify().ok
+    # mixed with synchronous writers, the chain stays linear
+    more = [log.submit_turn(user="u", role="employer", session_id="bg", input_text="x", reply=make_reply())
+            for _ in range(5)]
+    sync_id = log.record_turn(user="u", role="employer", session_id="sync", input_text="y", reply=make_reply())
+    log.close()                                                       # drains the queue
+    assert all(f.done() for f in more)
+    assert sorted([f.result() for f in more] + [sync_id]) == list(range(31, 37))
 
 
 def test_check_reviewer():

@@ -136,7 +136,7 @@ def test_role_change_in_users_file_applies_immediately(assistant, tmp_path):
 
 def test_employer_forbidden_question_is_refused_with_rule(ui):
     outs, (chat_history, box, history, why, status) = last(
-        ui.chat("Mag ik vragen wat hij heeft?", [], [], "s1", req("employer")))
+        ui.chat("Wat is de diagnose van mijn zieke medewerker?", [], [], "s1", req("employer")))
     text = assistant_text(chat_history)
     assert "GEWEIGERD" in text
     assert "Regel" in text and "`" in text  # the rule id is shown
@@ -144,7 +144,7 @@ def test_employer_forbidden_question_is_refused_with_rule(ui):
     assert "| rail |" in why
     assert len(outs) >= 2  # streamed: placeholder first
     assert "Bezig" in assistant_text(outs[0][0])
-    assert history[-1]["role"] == "assistant" and history[-2]["content"] == "Mag ik vragen wat hij heeft?"
+    assert history[-1]["role"] == "assistant" and history[-2]["content"] == "Wat is de diagnose van mijn zieke medewerker?"
 
 
 def test_employer_allowed_question_gets_citations(ui):
@@ -270,7 +270,7 @@ def test_employer_cannot_use_casemanager_call_type(ui):
 def test_reviewer_audit_query_verify_and_export(ui, assistant, tmp_path):
     if ui.audit is None:
         pytest.skip("audit log disabled in these settings")
-    list(ui.chat("Mag ik vragen wat hij heeft?", [], [], "audit-s", req("employer")))
+    list(ui.chat("Wat is de diagnose van mijn zieke medewerker?", [], [], "audit-s", req("employer")))
     rows, status = ui.audit_query("", "", "employer", "refuse", "", "", "", req("reviewer"))
     assert rows and all(r[2] == "employer" and r[3] == "refuse" for r in rows)
     detail = ui.audit_detail(rows[0][0], req("reviewer"))
@@ -292,12 +292,12 @@ def test_trainer_case_form_validates_and_saves(ui, assistant):
                      req("trainer"))
     with pytest.raises(gr.Error):
         ui.save_case("", "ui-case-1", "employer", "   ", "answer", "", "", "", req("trainer"))
-    msg = ui.save_case("", "ui-case-1", "employer", "Mag ik vragen wat hij heeft?\nWat heeft hij?",
+    msg = ui.save_case("", "ui-case-1", "employer", "Wat is de diagnose van mijn zieke medewerker?\nWat heeft hij?",
                        "refuse_health_data", "diagnose", "ui", "", req("trainer"))
     assert "ui-case-1" in msg
     loaded = ui.load_case("ui-case-1", req("trainer"))
     assert loaded[0] == "ui-case-1" and "Wat heeft hij?" in loaded[2]
-    msg = ui.save_case("ui-case-1", "ui-case-1", "employer", "Mag ik vragen wat hij heeft?",
+    msg = ui.save_case("ui-case-1", "ui-case-1", "employer", "Wat is de diagnose van mijn zieke medewerker?",
                        "refuse_health_data", "", "ui", "bijgewerkt", req("trainer"))
     assert "bijgewerkt" in msg
 

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def suite(assistant, settings, tmp_path_factory, pytestconfig):
     cases = load_default_cases(settings, include_reference=REFERENCE_PATH.is_file())
-    result = run_suite(assistant, cases)
+    result = run_suite(assistant, cases, retrieval="turn")  # turn passages only: no extra retrieve() calls
     out = tmp_path_factory.mktemp("eval-report")
     paths = write_report(result, out)
     capman = pytestconfig.pluginmanager.getplugin("capturemanager")

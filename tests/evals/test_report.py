@@ -121,3 +121,46 @@ def test_cli_compare_two_reports(tmp_path, result, capsys):
     args = parser.parse_args(["eval", "--compare", str(old), "--against", str(new)])
     assert args.func(args) == 0
     assert "Better (0)" in capsys.readouterr().out
+
+
+class _Retriever:
+    def search(self, query, k=5):
+        return [{"source": "002", "lines": [780, 795]}, {"source": "001", "lines": [251, 280]}]
+
+
+class ProbedAssistant(ScriptedAssistant):
+    """Retrieves inside respond (as the real pipeline does), except for the refused diagnosis question."""
+
+    def __init__(self, table):
+        super().__init__(table)
+        self.retriever = _Retriever()
+        self.retrieve_calls = 0
+
+    def respond(self, message, role="employer", history=(), session_id="", user=""):
+        if "diagnose" not in message:
+            self.retriever.search(message, k=5)
+        return super().respond(message, role, history, session_id, user)
+
+    def retrieve(self, query, k=5):
+        self.retrieve_calls += 1
+        return []
+
+
+@pytest.mark.parametrize("mode,extra_calls,scored", [("turn", 0, 2), ("auto", 0, 2), ("off", 0, 0)])
+def test_retrieval_metrics_use_the_turns_own_passages(mode, extra_calls, scored):
+    bot = ProbedAssistant(TABLE)
+    res = run_suite(bot, CASES, retrieval=mode)
+    assert bot.retrieve_calls == extra_calls
+    assert res.metrics["retrieval_runs"] == scored
+    if scored:
+        assert res.metrics["retrieval_mrr"] == 1.0
+
+
+def test_auto_mode_falls_back_to_retrieve_for_turns_without_retrieval():
+    bot = ProbedAssistant(TABLE)
+    case = Case(id="d-1", role="employer", message="Wat is de diagnose?", expected="refuse_health_data",
+                sources=[{"doc": "002", "lines": "795-801"}])
+    run_suite(bot, [case], retrieval="auto")
+    assert bot.retrieve_calls == 1
+    run_suite(bot, [case], retrieval="turn")
+    assert bot.retrieve_calls == 1

@@ -1,0 +1,211 @@
+"""The guardrails pipeline: stages input / retrieval / output built from ``policies/rails.yaml``.
+
+Usage (the Assistant)::
+
+    g = Guardrails.load()
+    verdict = g.check_input(text, TurnContext(role="employer", history=[...]))
+    if verdict.blocked:
+        reply_text, rules = g.refusal(verdict, ctx)
+    passages = g.check_retrieval(passages, ctx)
+    out = g.check_output(answer, ctx, user_text=text, citations=len(citations))
+
+Every rail runs wrapped: an exception becomes a BLOCK decision citing ``system.rail_error`` (fail
+closed), and each decision carries its duration.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import time
+from pathlib import Path
+from typing import Sequence
+
+from guardrails.health import find_health, redact_health
+from guardrails.policy import POLICY_DIR, Policy, Rule
+from guardrails.rails import RAIL_TYPES
+from guardrails.rails.base import BaseRail
+from guardrails.types import Action, Decision, TurnContext, Verdict
+
+logger = logging.getLogger(__name__)
+
+STAGES = ("input", "retrieval", "output")
+ERROR_RULE = "system.rail_error"
+
+
+def run_rails(rails: Sequence[BaseRail], text: str, ctx: TurnContext, *, fail_fast: bool = True,
+              error_rule: Rule | None = None) -> Verdict:
+    """Run ``rails`` in order; each sees the previous rewrite; a raising rail is a BLOCK.
+
+    After a BLOCK (with ``fail_fast``) only rails marked ``always`` (redaction) still run, so a
+    refused message still leaves with identifiers masked.
+
+    Args:
+        rails: Rails of one stage, in order.
+        text: Text to check.
+        ctx: Turn context.
+        fail_fast: Stop at the first BLOCK.
+        error_rule: Rule cited when a rail raises.
+
+    Returns:
+        The verdict: final text and every decision (with ``duration_ms``).
+    """
+    decisions: list[Decision] = []
+    blocked = False
+    for rail in rails:
+        if blocked and not getattr(rail, "always", False):
+            continue
+        t0 = time.perf_counter()
+        try:
+            d = rail.check(text, ctx)
+            if not isinstance(d, Decision):
+                raise TypeError(f"rail {rail.name} returned {type(d).__name__}, not Decision")
+        except Exception as exc:  # fail closed: a broken rail never lets a message pass
+            logger.exception("rail %s raised %s; blocking", getattr(rail, "name", rail), type(exc).__name__)
+            d = Decision(
+                rail=getattr(rail, "name", "unknown"), action=Action.BLOCK,
+                rule_id=error_rule.id if error_rule else ERROR_RULE,
+                reason=" ".join(error_rule.reason.split()) if error_rule else "Controle mislukt.",
+                risk=1.0, category=error_rule.category if error_rule else None,
+            )
+        d = _with_duration(d, (time.perf_counter() - t0) * 1000.0)
+        decisions.append(d)
+        if d.text is not None and d.action in (Action.REDACT, Action.PARTIAL):
+            text = d.text
+        if d.action is Action.BLOCK:
+            if fail_fast:
+                blocked = True  # later rails only run when marked `always` (redaction)
+    return Verdict(text=text, decisions=tuple(decisions))
+
+
+def _with_duration(d: Decision, ms: float) -> Decision:
+    return Decision(rail=d.rail, action=d.action, rule_id=d.rule_id, reason=d.reason, evidence=d.evidence,
+                    text=d.text, risk=d.risk, category=d.category, duration_ms=ms)
+
+
+class Guardrails:
+    """All rails of all stages, the policy, and the refusal templates.
+
+    Attributes:
+        policy: The validated policy.
+        stages: Instantiated rails per stage, in ``rails.yaml`` order.
+    """
+
+    def __init__(self, policy: Policy):
+        self.policy = policy
+        self.stages: dict[str, list[BaseRail]] = {}
+        for stage in STAGES:
+            rails = []
+            for spec in getattr(policy.rails, stage):
+                cls = RAIL_TYPES.get(spec.type)
+                if cls is None:
+                    raise ValueError(f"rails.yaml: unknown rail type {spec.type!r} in stage {stage}; "
+                                     f"known: {sorted(RAIL_TYPES)}")
+                rails.append(cls(policy, stage=stage, **spec.params))
+            self.stages[stage] = rails
+        self._error_rule = policy.rule(ERROR_RULE)
+        from guardrails.refusals import RefusalTemplates
+
+        self.templates = RefusalTemplates.load()
+        self._check_rule_usage()
+
+    @classmethod
+    def load(cls, directory: Path | str | None = None) -> "Guardrails":
+        """Load the policy from ``guardrails/policies`` (or ``directory``) and build the rails."""
+        return cls(Policy.load(directory or POLICY_DIR))
+
+    def _check_rule_usage(self) -> None:
+        """Every rule belongs to a rail that exists (checked by the policy) and every rail has rules."""
+        names = {r.name for rails in self.stages.values() for r in rails}
+        for rule in self.policy.rules:
+            if not rule.rail.startswith("system.") and rule.rail not in names:
+                raise ValueError(f"rule {rule.id}: rail {rule.rail} not built")
+
+    # -- stages ------------------------------------------------------------------------------------
+    def _ctx(self, ctx: TurnContext, stage: str, **extras) -> TurnContext:
+        if ctx.role not in self.policy.roles:
+            raise ValueError(f"unknown role {ctx.role!r}")
+        c = copy.copy(ctx)
+        c.stage = stage
+        c.extras = extras  # type: ignore[attr-defined]  # read by output rails (citations, user_text)
+        return c
+
+    def check_input(self, text: str, ctx: TurnContext) -> Verdict:
+        """Run the input rails (PII, injection, judgement, delegation, health data, scope, health terms).
+
+        Args:
+            text: The cleaned user message (see ``guardrails.normalize.clean_input``).
+            ctx: Role and history (messages format).
+
+        Returns:
+            The verdict: ``blocked`` with the blocking decision's rule and category, PARTIAL
+            decisions for declined parts, REDACT decisions with the rewritten ``text``.
+        """
+        return run_rails(self.stages["input"], text or "", self._ctx(ctx, "input"), error_rule=self._error_rule)
+
+    def check_retrieval(self, passages: list[dict], ctx: TurnContext) -> list[dict]:
+        """Run the retrieval rails over each passage's ``text``; a passage whose check fails is dropped.
+
+        Args:
+            passages: Dicts with at least ``text`` (other keys are kept).
+            ctx: Turn context.
+
+        Returns:
+            New passage dicts with the (redacted) text.
+        """
+        c = self._ctx(ctx, "retrieval")
+        out = []
+        for p in passages or []:
+            text = str(p.get("text", "") or "")
+            v = run_rails(self.stages["retrieval"], text, c, error_rule=self._error_rule)
+            if v.blocked:
+                logger.warning("retrieval rail blocked a passage from source %s", p.get("source"))
+                continue
+            q = dict(p)
+            q["text"] = v.text
+            out.append(q)
+        return out
+
+    def check_output(self, text: str, ctx: TurnContext, *, user_text: str = "", citations: int = 0) -> Verdict:
+        """Run the output rails (PII, judgement phrasing, health terms per role, citations).
+
+        Args:
+            text: The composed answer.
+            ctx: Turn context.
+            user_text: The user's message (health words the user typed are never echoed to an employer).
+            citations: Number of citations the answer carries.
+
+        Returns:
+            The verdict; ``text`` is the answer with PII and (employer) health terms removed.
+        """
+        c = self._ctx(ctx, "output", user_text=user_text or "", citations=int(citations or 0))
+        return run_rails(self.stages["output"], text or "", c, error_rule=self._error_rule)
+
+    # -- refusals and rules ------------------------------------------------------------------------
+    def rule(self, rule_id: str) -> Rule:
+        """Return a rule (id, roles, action, category, reason, alternative, source, lines)."""
+        return self.policy.rule(rule_id)
+
+    def refusal(self, verdict: Verdict, ctx: TurnContext):
+        """Dutch refusal text for a blocked verdict, or the notice for declined parts (PARTIAL).
+
+        Never echoes the user's text: only the rule's data are used.
+
+        Returns:
+            ``(text, [RuleRef, ...])``.
+        """
+        return self.templates.render(verdict, self.policy, ctx)
+
+    def redact_for_log(self, text: str) -> str:
+        """Text safe for the audit log: PII tags and health terms replaced (all roles)."""
+        if not text:
+            return ""
+        try:
+            from guardrails.pii import redact
+
+            result = redact(text, include_health=False)
+            text = "<REDACTIE_MISLUKT>" if getattr(result, "failed", False) else result.text
+        except Exception:  # the log must never receive raw text because redaction failed
+            logger.exception("PII redaction for the log failed")
+            return "<REDACTIE_MISLUKT>"
+        return redact_health(text, find_health(text))

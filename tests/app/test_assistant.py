@@ -1,0 +1,116 @@
+"""Assistant.respond end to end (real index, real rails) and the JSON reply of `tda ask`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from app.reply import CATEGORIES
+
+CONTRACT_KEYS = {"decision", "category", "text", "citations", "rules", "redactions", "timings_ms"}
+TIMING_KEYS = {"input_rails", "retrieval", "compose", "output_rails", "total"}
+
+
+def check_contract(d: dict) -> None:
+    """The reply object exactly as in ARCHITECTURE.md."""
+    assert set(d) == CONTRACT_KEYS
+    assert d["decision"] in ("answer", "refuse", "not_found")
+    assert d["category"] is None or d["category"] in CATEGORIES
+    if d["decision"] != "refuse":
+        assert d["category"] is None
+    assert isinstance(d["text"], str) and d["text"].strip()
+    for c in d["citations"]:
+        assert set(c) == {"source", "title", "section", "lines", "quote"}
+        assert c["source"] in {"000", "001", "002", "003", "004"}
+        assert len(c["lines"]) == 2 and c["lines"][0] <= c["lines"][1]
+    for r in d["rules"]:
+        assert set(r) == {"id", "reason", "source", "lines"}
+    for r in d["redactions"]:
+        assert set(r) == {"entity", "start", "end"} and r["start"] < r["end"]
+    assert set(d["timings_ms"]) == TIMING_KEYS
+    assert all(isinstance(v, (int, float)) and v >= 0 for v in d["timings_ms"].values())
+
+
+def test_answer_has_citations(assistant):
+    reply = assistant.respond("Welke onderwerpen moet ik uitvragen bij de eerste triage na een ziekmelding?",
+                              role="casemanager")
+    d = reply.to_dict()
+    check_contract(d)
+    assert d["decision"] == "answer"
+    assert d["citations"]
+    assert any(c["source"] == "001" and c["lines"][0] <= 280 and c["lines"][1] >= 251 for c in d["citations"])
+    assert "[1]" in d["text"]
+
+
+def test_employer_diagnosis_question_is_refused_without_echo(assistant):
+    reply = assistant.respond("Wat is de diagnose van medewerker Jansen? Hij heeft toch een hernia?", role="employer")
+    d = reply.to_dict()
+    check_contract(d)
+    assert d["decision"] == "refuse"
+    assert d["category"] == "health_data"
+    assert d["rules"] and d["rules"][0]["source"]
+    assert "hernia" not in d["text"].lower()
+    assert "bedrijfsarts" in d["text"].lower()
+
+
+def test_uncovered_question_is_not_found(assistant):
+    reply = assistant.respond("Hoe hoog is de WW-uitkering van een zzp'er in Belgie?", role="employer")
+    assert reply.decision == "not_found"
+    assert "bron" in reply.text.lower()
+
+
+@pytest.mark.parametrize("bad", ["", "   \n\t ", "\x00\x01\x02", b"\xff\xfe\x00\x00binary", "a" * 50_000,
+                                 "\u200b\u200b\u200b", None])
+def test_bad_input_gets_a_clear_message(assistant, bad):
+    reply = assistant.respond(bad, role="casemanager")
+    d = reply.to_dict()
+    check_contract(d)
+    if isinstance(bad, str) and len(bad) == 50_000:
+        assert reply.notices  # cut with a notice
+    else:
+        assert d["decision"] == "refuse"
+
+
+def test_unknown_role_is_an_error(assistant):
+    with pytest.raises(ValueError):
+        assistant.respond("Wat is taakdelegatie?", role="admin")
+
+
+def test_retrieve_contract(assistant):
+    hits = assistant.retrieve("eerste contact na ziekmelding", k=5)
+    assert 1 <= len(hits) <= 5
+    for h in hits:
+        assert set(h) >= {"source", "section", "lines", "text", "score"}
+
+
+def test_intake_script_contains_mandatory_disclosure(assistant):
+    reply = assistant.intake_script("casemanager", "eerste_contact", bedrijfsarts="dr. A. Arts")
+    assert reply.decision == "answer" and reply.kind == "intake_script"
+    assert "niet de bedrijfsarts" in reply.text.lower()
+    assert reply.citations
+
+
+def test_tda_ask_json(settings, assistant):
+    env = {**os.environ, "TDA_DATA_DIR": str(settings.data_dir)}
+    out = subprocess.run([sys.executable, "-m", "app.cli", "ask", "--role", "employer", "--json",
+                          "Mag ik vragen wat de verwachte duur van het verzuim is?"],
+                         capture_output=True, text=True, env=env, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    d = json.loads(out.stdout)
+    check_contract(d)
+    assert d["decision"] == "answer"
+    assert d["citations"]
+
+
+def test_tda_ask_empty_message_is_clear(settings, assistant):
+    env = {**os.environ, "TDA_DATA_DIR": str(settings.data_dir)}
+    out = subprocess.run([sys.executable, "-m", "app.cli", "ask", "--role", "casemanager", "--json", "   "],
+                         capture_output=True, text=True, env=env, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    d = json.loads(out.stdout)
+    assert d["decision"] == "refuse"
+    assert d["text"]
