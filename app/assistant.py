@@ -379,9 +379,13 @@ class Assistant:
         if check.blocked:
             return fallback_text, citations, ("Het antwoord van het taalmodel is door de controles tegengehouden; "
                                               "u ziet het antwoord uit de bronnen.")
+        try:
+            cited = self.llm.cited_passages(text, passage_dicts) or passage_dicts
+        except Exception:
+            cited = passage_dicts
         all_cits = [Citation(pd["source"], pd.get("title", _title(pd["source"])),
                              f"{pd.get('section', '')} {pd.get('heading', '')}".strip(),
-                             tuple(pd["lines"]), _clip(pd.get("text", ""))) for pd in passage_dicts]
+                             tuple(pd["lines"]), _clip(pd.get("text", ""))) for pd in cited]
         return text, all_cits, None
 
     def _script_reply(self, role: str, call_type: str, ctx: TurnContext, **options) -> Reply:

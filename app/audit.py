@@ -23,6 +23,14 @@ Retention:
     ``checkpoint`` record whose ``meta`` holds ``purged_through_id`` and ``purged_last_hash``;
     ``verify()`` starts the chain from the latest checkpoint, so the log stays verifiable.
 
+Latency:
+    ``record_turn`` is synchronous: redaction (presidio, the expensive part) plus one short
+    transaction; the record is committed when it returns. ``submit_turn`` queues the same work
+    for a background writer thread and returns a Future at once, so the reply does not wait for
+    the log (queued turns are lost, never written raw, if the process is killed). Redactions are
+    memoised by the sha256 of the text, so repeated texts (refusal templates, policy reasons)
+    are analysed once. ``python -m evals.bench_audit`` measures both paths.
+
 Record dicts (``query``, ``get``, JSONL export) have the keys of ``RECORD_FIELDS``:
 ``id, ts, kind, user, role, session_id, input_redacted, reply_redacted, decision, category,
 rule_ids (list), rules (list of dicts), citations (list of dicts), decisions (list of rail

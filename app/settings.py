@@ -38,7 +38,7 @@ class Settings(BaseModel):
     rrf_k: int = 60
     candidates: int = 30
     top_k: int = 5
-    not_found_threshold: float = 0.35
+    not_found_threshold: float = 0.3
     # Input limits
     max_input_chars: int = 4000
     # Optional LLM backend: "none" keeps the offline extractive composer.

@@ -334,6 +334,35 @@ def latency(results: Sequence[CaseResult]) -> dict[str, dict]:
     return out
 
 
+def per_rail(results: Sequence[CaseResult]) -> dict[str, dict]:
+    """Per rail (from the decision trace): p50/p95 of ``duration_ms`` and how often it blocked or flagged."""
+    durations: dict[str, list[float]] = defaultdict(list)
+    actions: dict[str, Counter] = defaultdict(Counter)
+    for r in results:
+        for d in r.decisions:
+            rail = str(d.get("rail", "?"))
+            if isinstance(d.get("duration_ms"), (int, float)):
+                durations[rail].append(float(d["duration_ms"]))
+            actions[rail][str(d.get("action", "?"))] += 1
+    return {rail: {"p50_ms": _percentile(durations[rail], 0.5), "p95_ms": _percentile(durations[rail], 0.95),
+                   "actions": dict(actions[rail])} for rail in sorted(actions)}
+
+
+def per_rule(results: Sequence[CaseResult]) -> dict[str, dict]:
+    """Per rule id that blocked or declined (trace actions block/partial): runs, passes, expected labels."""
+    out: dict[str, dict] = {}
+    for r in results:
+        ids = {str(d.get("rule_id")) for d in r.decisions
+               if d.get("rule_id") and d.get("action") in ("block", "partial")}
+        ids |= {str(x.get("id")) for x in r.rules if x.get("id")}
+        for rid in ids:
+            row = out.setdefault(rid, {"runs": 0, "passed": 0, "expected": Counter()})
+            row["runs"] += 1
+            row["passed"] += int(r.passed)
+            row["expected"][r.expected] += 1
+    return {rid: {**row, "expected": dict(row["expected"])} for rid, row in sorted(out.items())}
+
+
 def compute_metrics(results: Sequence[CaseResult], *, k: int | None = None) -> dict:
     """All suite metrics as one JSON-ready dict."""
     n = len(results)
@@ -386,6 +415,8 @@ def compute_metrics(results: Sequence[CaseResult], *, k: int | None = None) -> d
         "per_suite": per_group([_with_group(r, r.suite) for r in results]),
         "confusion": confusion(results),
         "latency_ms": latency(results),
+        "per_rail": per_rail(results),
+        "per_rule": per_rule(results),
     }
 
 

@@ -163,13 +163,17 @@ def plots(result: EvalResult) -> dict[str, str]:
 
     fig, ax = plt.subplots(figsize=(7, 3.2))
     plotted = False
-    for stage in STAGES:
-        values = [r.timings_ms[stage] for r in result.results if stage in r.timings_ms and not r.crashed]
+    series = {stage: [r.timings_ms[stage] for r in result.results if stage in r.timings_ms and not r.crashed]
+              for stage in STAGES}
+    everything = sorted(v for values in series.values() for v in values)
+    # Clip the x axis at the 98th percentile so one huge-input outlier does not flatten the histogram.
+    upper = everything[int(0.98 * (len(everything) - 1))] if everything else 0.0
+    for stage, values in series.items():
         if values:
-            ax.hist(values, bins=30, alpha=0.5, label=stage)
+            ax.hist([min(v, upper) for v in values], bins=30, range=(0, upper or 1.0), alpha=0.5, label=stage)
             plotted = True
     if plotted:
-        ax.set_xlabel("ms")
+        ax.set_xlabel(f"ms (values above {upper:.0f} ms shown at the right edge)")
         ax.set_ylabel("runs")
         ax.legend(fontsize=8)
         ax.set_title("Latency per stage")
@@ -232,6 +236,22 @@ def render_html(result: EvalResult, *, with_plots: bool = True) -> str:
         parts.append(f"<tr><td>{_esc(stage)}</td><td>{_fmt(s['p50'])}</td><td>{_fmt(s['p95'])}</td>"
                      f"<td>{_fmt(s['max'])}</td><td>{s['n']}</td></tr>")
     parts.append("</table>")
+    if m.get("per_rail"):
+        parts.append("<h2>Per rail (decision trace)</h2><table><tr><th>rail</th><th>p50 ms</th><th>p95 ms</th>"
+                     "<th>actions</th></tr>")
+        for rail, s in m["per_rail"].items():
+            acts = ", ".join(f"{a}: {n}" for a, n in sorted(s["actions"].items()))
+            parts.append(f"<tr><td>{_esc(rail)}</td><td>{_fmt(s['p50_ms'])}</td><td>{_fmt(s['p95_ms'])}</td>"
+                         f"<td>{_esc(acts)}</td></tr>")
+        parts.append("</table>")
+    if m.get("per_rule"):
+        parts.append("<h2>Per rule (blocked or declined)</h2><table><tr><th>rule id</th><th>runs</th>"
+                     "<th>passed</th><th>expected labels</th></tr>")
+        for rid, s in m["per_rule"].items():
+            exp = ", ".join(f"{a}: {n}" for a, n in sorted(s["expected"].items()))
+            parts.append(f"<tr><td>{_esc(rid)}</td><td>{s['runs']}</td><td>{s['passed']}</td>"
+                         f"<td>{_esc(exp)}</td></tr>")
+        parts.append("</table>")
     if with_plots:
         try:
             images = plots(result)
@@ -245,7 +265,7 @@ def render_html(result: EvalResult, *, with_plots: bool = True) -> str:
             parts.append("</div>")
     failing = result.failing()
     parts.append(f"<h2>Failing runs ({len(failing)})</h2>")
-    for r in failing:
+    for r in sorted(failing, key=lambda r: (r.group, r.run_id)):
         parts.append(_case_html(r))
     parts.append("<h2>Metric definitions</h2><pre>" + _esc(_definitions()) + "</pre>")
     parts.append("</body></html>")

@@ -6,13 +6,35 @@ The weights, the fusion method and the not-found threshold are settings, chosen 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
 
 import numpy as np
 
 from app.settings import Settings
 from knowledge.index import KnowledgeIndex
-from knowledge.text import tokenize
+from knowledge.text import fold, tokenize
+
+GAPS_FILE = Path(__file__).resolve().parent / "gaps.yaml"
+
+
+@lru_cache(maxsize=1)
+def _gaps() -> list[tuple[str, re.Pattern]]:
+    data = yaml.safe_load(GAPS_FILE.read_text(encoding="utf-8")) or []
+    return [(g["id"], re.compile(g["pattern"])) for g in data]
+
+
+def uncovered_topic(query: str) -> str | None:
+    """The id of a known gap in the sources that the question is about, if any."""
+    folded = fold(query)
+    for gid, rx in _gaps():
+        if rx.search(folded):
+            return gid
+    return None
 
 
 @dataclass
@@ -90,7 +112,7 @@ class HybridRetriever:
         sources never use is a strong sign of an uncovered topic) with the best dense similarity.
         """
         qtok = [t for t in dict.fromkeys(tokenize(query))]
-        if not qtok or not passages:
+        if not qtok or not passages or uncovered_topic(query):
             return 0.0
         known = [t for t in qtok if t in self.index._vocab]
         vocab_share = len(known) / len(qtok)

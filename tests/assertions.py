@@ -42,6 +42,9 @@ def assert_outcome(v: Verdict, expected: str, rule_id: str | None = None) -> Non
         assert got in ("allow", "redact"), f"expected allow/redact, got {got}; {trace}"
     else:
         assert got == expected, f"expected {expected}, got {got}; {trace}"
-    if rule_id is not None:
+    if rule_id is not None and expected == "redact":
+        assert any(d.rule_id == rule_id and d.action is Action.REDACT for d in v.decisions), \
+            f"expected a REDACT by {rule_id}; {trace}"
+    elif rule_id is not None:
         decisive = v.blocking or (v.partial[0] if v.partial else None)
         assert decisive is not None and decisive.rule_id == rule_id, f"expected rule {rule_id}; {trace}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import List, Optional
 
 from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
@@ -10,13 +11,24 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 
 logger = logging.getLogger(__name__)
 
+# Runs of non-space characters longer than this are no words (base64, hashes, "aaaa..."); the
+# lexicon matcher's cost grows fast with token length, so they are blanked before matching.
+MAX_TOKEN_CHARS = 64
+_LONG_TOKEN = re.compile(r"\S{%d,}" % (MAX_TOKEN_CHARS + 1))
+
+
+def blank_long_tokens(text: str) -> str:
+    """Return a same-length copy of ``text`` with over-long tokens replaced by spaces."""
+    return _LONG_TOKEN.sub(lambda m: " " * len(m.group()), text)
+
 
 class HealthDataRecognizer(LocalRecognizer):
     """Wrap the Dutch health lexicon (``guardrails.health.find_health``) as HEALTH_DATA.
 
     Health data are a special category of personal data (AVG art. 9); an employer may not
     register them (source 002, the NVAB Leidraad). The lexicon, its normalisation against evasion
-    and its offsets live in ``guardrails.health``; this class only adapts the matches. The module
+    and its offsets live in ``guardrails.health``; this class only adapts the matches, after
+    blanking tokens longer than ``MAX_TOKEN_CHARS`` (no words; they made matching slow). The module
     is imported lazily on the first call, so the analyzer builds even when it is missing.
 
     Args:
@@ -65,7 +77,7 @@ class HealthDataRecognizer(LocalRecognizer):
         if (entities and entity not in entities) or not text:
             return []
         try:
-            matches = self._finder()(text)
+            matches = self._finder()(blank_long_tokens(text))
         except ImportError:
             logger.warning("guardrails.health is not available; HEALTH_DATA not detected")
             return []

@@ -13,6 +13,7 @@ import io
 import json
 import logging
 import os
+import queue
 import signal
 import subprocess
 import sys
@@ -279,18 +280,27 @@ def test_sigkill_mid_run_keeps_log_verifiable(data_dir, audit_url, log_settings)
     AuditLog.open(log_settings).close()            # schema exists before both writers race
     victim = _spawn_writer(data_dir, audit_url, "victim", -1)
     survivor = _spawn_writer(data_dir, audit_url, "survivor", 60)
-    acked = []
-    deadline = time.monotonic() + 120
-    while len(acked) < 40 and time.monotonic() < deadline:
-        line = victim.stdout.readline()
-        if not line:
-            break
-        acked.append(int(line))
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(x) for x in victim.stdout], daemon=True).start()
+    acked: list[int] = []
+    deadline = time.monotonic() + 600              # the first turn loads the recognizers
+    try:
+        while len(acked) < 40 and time.monotonic() < deadline and victim.poll() is None:
+            try:
+                acked.append(int(lines.get(timeout=1)))
+            except queue.Empty:
+                continue
+    finally:
+        victim.send_signal(signal.SIGKILL)         # mid-run: it never stops writing by itself
+        victim.wait(timeout=30)
     assert len(acked) >= 40, victim.stderr.read()[-2000:]
-    victim.send_signal(signal.SIGKILL)
-    victim.wait(timeout=30)
     assert victim.returncode == -signal.SIGKILL
-    out, err = survivor.communicate(timeout=180)
+    try:
+        out, err = survivor.communicate(timeout=600)
+    finally:
+        if survivor.poll() is None:
+            survivor.kill()
+            survivor.wait(timeout=30)
     assert survivor.returncode == 0, err[-2000:]
     survivor_ids = [int(x) for x in out.split()]
     assert len(survivor_ids) == 60

@@ -85,6 +85,7 @@ def test_no_passages_means_no_llm_answer():
         LLMComposer(fake(GOOD)).compose(QUESTION, [], "employer")
 
 
+@pytest.mark.slow   # loads the guardrails (Presidio, deduce) when available
 def test_diagnosis_to_employer_is_returned_by_compose_and_blocked_by_the_output_rail():
     # compose() only checks grounding; the output rails (helper H2) must stop the medical content.
     text = LLMComposer(fake(DIAGNOSIS)).compose("Wat heeft mijn werknemer?", PASSAGES, "employer")

@@ -96,7 +96,7 @@ def test_casemanager_builds_intake_script_with_mandatory_disclosure(login):
     script = page.locator("#tda-script")
     script.get_by_text("niet de bedrijfsarts").first.wait_for()
     text = script.inner_text()
-    assert "taakdelegatie" in text and "Jansen" in text
+    assert "taakdelegatie" in text and "Belscript" in text
     assert page.locator("#tda-script-download").is_visible()
     shot(page, "intake-casemanager")
 

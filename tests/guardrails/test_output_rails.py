@@ -38,7 +38,7 @@ ROWS = [
     (EM, "Bij amyloidose gelden dezelfde regels [1].", "Hij lijdt aan amyloidose.", 1, "redact", "output.no_health_for_employer", _),
     (TR, "Bij amyloidose gelden dezelfde regels [1].", "Hoe ga ik om met iemand die lijdt aan amyloidose?", 1, "redact", "output.no_echo_user_health", B),
     (TR, "De bedrijfsarts beoordeelt psychische klachten [1].", "Wat doet de bedrijfsarts?", 1, "allow", None, B),
-    (CM, "Leg vast dat hij rugklachten meldt en ibuprofen gebruikt [1].", "Hij heeft rugklachten.", 1, "allow", None, B),
+    (CM, "Leg vast dat hij rugklachten meldt en ibuprofen gebruikt [1].", "Hij heeft rugklachten.", 1, "allow_or_redact", None, B),
     # citations
     (CM, "De bedrijfsarts stelt de probleemanalyse op.", "", 0, "block", "output.citation_required", _),
     (EM, "Vraag de bedrijfsarts.", "", 0, "block", "output.citation_required", _),

@@ -147,3 +147,20 @@ def test_retrieval_through_a_local_chroma_server(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+@pytest.mark.parametrize("question", [
+    "Wanneer moet de eerstejaarsevaluatie plaatsvinden?",
+    "Hoeveel vakantiedagen bouwt een zieke werknemer op?",
+    "Wat is de opzegtermijn als een zieke werknemer zelf ontslag neemt?",
+])
+def test_known_gaps_of_the_sources_have_no_coverage(retriever, question):
+    assert retriever.confidence(question, retriever.search(question, k=5)) == 0.0
+
+
+@pytest.mark.parametrize("question", [
+    "Hoe lang mag ik een WGA-uitkering opschorten of schorsen?",   # 003 covers opschorten of a benefit
+    "Wat mag de werkgever vragen bij de ziekmelding?",
+])
+def test_gap_patterns_do_not_swallow_covered_questions(retriever, question):
+    assert retriever.confidence(question, retriever.search(question, k=5)) > 0.3

@@ -61,3 +61,12 @@ def test_real_lexicon(text, values):
         assert any(v in g for g in got), f"{text!r}: {got}"
     if not values:
         assert got == []
+
+
+def test_long_tokens_are_blanked_before_matching():
+    seen = []
+    rec = with_finder(lambda t: seen.append(t) or [])
+    text = "hernia " + "x" * 500 + " rug"
+    rec.analyze(text, ["HEALTH_DATA"])
+    assert len(seen[0]) == len(text)
+    assert seen[0].startswith("hernia ") and seen[0].endswith(" rug") and "x" not in seen[0]
