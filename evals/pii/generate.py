@@ -54,10 +54,12 @@ SLOT_ENTITY = {
     "BSN2": "NL_BSN",
     "LPC": "NL_POSTCODE",
 }
-STREETS2 = ["Oudegracht", "Laan van Meerdervoort", "Burgemeester de Withstraat", "Nieuwe Binnenweg", "Kerkplein",
-            "Marktkade", "Van Nesstraat", "Prinsengracht", "Dorpsstraat", "Hoofdweg", "Ringdijk", "Molenstraat",
+STREETS2 = ["Oudegracht", "Laan van Meerdervoort", "Burgemeester de Withstraat", "Nieuwe Binnenweg",
+            "Kerkplein", "Marktkade", "Van Nesstraat", "Prinsengracht", "Dorpsstraat", "Hoofdweg", "Ringdijk",
+            "Molenstraat",
             "Achter de Hoven", "Groenmarkt", "Wilhelminapark", "Korte Nieuwstraat"]
-BRAND_SYL = ["vel", "mo", "ra", "tri", "box", "kwan", "tiq", "zen", "dor", "lux", "na", "vo", "pli", "gro", "tex"]
+BRAND_SYL = ["vel", "mo", "ra", "tri", "box", "kwan", "tiq", "zen", "dor", "lux", "na", "vo", "pli", "gro",
+             "tex"]
 
 # fmt: off
 DEV_TEMPLATES = [
@@ -135,6 +137,21 @@ HARD_TEMPLATES = [
     "Ik ben de leidinggevende van {LPER} bij {BRAND}.",
     "{SUR} heeft de probleemanalyse nog niet ontvangen.",
     "Adres: {STREET2}, {PC} {CITY}",
+]
+
+# "blind" templates: written after all tuning; their results were measured once and not used
+# to change any recognizer.
+BLIND_TEMPLATES = [
+    "Hoi {FIRST}, kun je {PER} vandaag nog terugbellen?",
+    "Groet, {PER} | {ORG} | {TEL}",
+    "De werknemer ({LPER}) heeft een verzuimgesprek op {DATE} in {CITY}.",
+    "Vraag van {INI} over de loonbetaling naar {IBAN}.",
+    "Contactpersoon: {SUR}, e-mail {MAIL}, kantoor {STREET2} te {CITY}.",
+    "{BRAND} heeft {PER} in dienst genomen per {DATE2}.",
+    "Kan ik het BSN-nummer {BSN} van {FIRST} gewoon mailen naar {MAIL}?",
+    "Woonadres {ADDR} {PC} {CITY}, telefonisch bereikbaar op {TEL2}.",
+    "Mevr. {SUR} van {ORG} belt namens {PER}.",
+    "Ziekmelding {DATE}: {PER}, {ORG}, {CITY}.",
 ]
 
 # Sentences with numbers or capitalised words that are NOT PII (precision check).
@@ -272,7 +289,8 @@ def make_org(rng: random.Random, fake) -> str:
     if pick < 0.75:
         return f"{last} {rng.choice(ORG_SUFFIX)}"
     if pick < 0.9:
-        return f"{rng.choice(['Stichting', 'Zorggroep', 'Kinderopvang', 'Woonzorgcentrum'])} {rng.choice(ORG_WORDS)}"
+        kind = rng.choice(["Stichting", "Zorggroep", "Kinderopvang", "Woonzorgcentrum"])
+        return f"{kind} {rng.choice(ORG_WORDS)}"
     return f"{last} & {fake.last_name()}"
 
 
@@ -311,7 +329,9 @@ def _value(slot: str, rng: random.Random, fake) -> str:
     if slot == "IBAN":
         return make_iban(rng)
     if slot == "MAIL":
-        return fake.email() if rng.random() < 0.6 else f"{fake.first_name().lower()}.{fake.last_name().lower().replace(' ', '')}@example.nl"
+        if rng.random() < 0.6:
+            return fake.email()
+        return f"{fake.first_name().lower()}.{fake.last_name().lower().replace(' ', '')}@example.nl"
     if slot == "LPER":
         return fake.name().lower()
     if slot == "FIRST":
@@ -322,7 +342,8 @@ def _value(slot: str, rng: random.Random, fake) -> str:
         return "".join(rng.choice(BRAND_SYL) for _ in range(rng.randint(2, 3))).capitalize()
     if slot == "DATE2":
         d, m = rng.randint(1, 28), rng.randint(1, 12)
-        return rng.choice([f"{d}-{m:02d}-{rng.randint(19, 26)}", f"vrijdag de {d}e", f"{d} {MONTHS_ABBR[m - 1]}",
+        return rng.choice([f"{d}-{m:02d}-{rng.randint(19, 26)}", f"vrijdag de {d}e",
+                           f"{d} {MONTHS_ABBR[m - 1]}",
                            f"{d} {MONTHS[m - 1].capitalize()} {rng.randint(2019, 2026)}", f"{d}/{m}"])
     if slot == "TEL2":
         sub = str(rng.randint(1, 5)) + _digits(rng, 7)
@@ -374,11 +395,13 @@ def generate(per_template: int = 5, seed: int = SEED) -> list[dict]:
     fake.seed_instance(seed)
     rng = random.Random(seed)
     records = []
-    for split, templates in (("dev", DEV_TEMPLATES), ("heldout", HELDOUT_TEMPLATES), ("hard", HARD_TEMPLATES)):
+    for split, templates in (("dev", DEV_TEMPLATES), ("heldout", HELDOUT_TEMPLATES), ("hard", HARD_TEMPLATES),
+                            ("blind", BLIND_TEMPLATES)):
         for ti, tpl in enumerate(templates):
             for k in range(per_template):
                 text, spans = fill(tpl, rng, fake)
-                records.append({"id": f"{split}-{ti:03d}-{k}", "split": split, "template": f"{split}-{ti:03d}",
+                records.append({"id": f"{split}-{ti:03d}-{k}", "split": split,
+                                "template": f"{split}-{ti:03d}",
                                 "text": text, "spans": spans})
     for ni, sent in enumerate(NEGATIVE_SENTENCES):
         records.append({"id": f"neg-{ni:03d}", "split": "negative", "template": f"neg-{ni:03d}",

@@ -83,7 +83,8 @@ class DeduceRecognizer(LocalRecognizer):
     ("ik heb jan de vries gesproken"), so with ``recase=True`` a lower-case word that is a known
     first name (deduce lookup) and not a common Dutch word (deduce whitelist), followed by a
     surname (a known surname, a hyphenated name, or any non-common word after a particle such as
-    "van der"), is capitalised in a same-length copy before deduce runs. A first name on its own is left alone ("roos", "mark" are also words).
+    "van der"), is capitalised in a same-length copy before deduce runs. A first name on its own
+    is left alone ("roos", "mark" are also words).
 
     With ``full=True`` every deduce annotator
     runs and dates, BSNs, phone numbers and e-mail addresses are mapped too (used for the
@@ -156,7 +157,8 @@ class DeduceRecognizer(LocalRecognizer):
                 if wj in interfix:
                     pass
                 elif (wj.islower() and len(wj) > 1 and not is_common(wj)
-                      and (after_particle or "-" in wj or surname.longest_matching_prefix([wj.capitalize()]))):
+                      and (after_particle or "-" in wj
+                           or surname.longest_matching_prefix([wj.capitalize()]))):
                     to_cap.append((sj, ej))
                 else:
                     break

@@ -51,7 +51,8 @@ class NlAddressRecognizer(PatternRecognizer):
         ),
         Pattern(
             "street word first",
-            rf"(?<![\p{{L}}])(?:Laan|Plein|Kade|Dijk|Singel|Weg|Gracht|Markt)\s+(?:{_PARTICLE}\s+){{0,3}}(?:{_CAP}\s+){{0,2}}"
+            rf"(?<![\p{{L}}])(?:Laan|Plein|Kade|Dijk|Singel|Weg|Gracht|Markt)\s+"
+            rf"(?:{_PARTICLE}\s+){{0,3}}(?:{_CAP}\s+){{0,2}}"
             rf"\p{{Lu}}[\p{{L}}'’\-]*\s+{_HOUSE_NO}(?![\d\p{{L}}])",
             0.6,
         ),

@@ -34,8 +34,16 @@ class NlDateRecognizer(PatternRecognizer):
     """
 
     PATTERNS = [
-        Pattern("day month [year]", rf"\b(?:{_DAY},?\s+)?\d{{1,2}}\s+{_MONTH}(?:\s+'?\d{{4}}\b|\s+'\d{{2}}\b)?", 0.6),
-        Pattern("weekday d-m", rf"\b{_DAY},?\s+\d{{1,2}}[-/]\d{{1,2}}(?:[-/](?:\d{{4}}|\d{{2}}))?(?![\d\-/])", 0.6),
+        Pattern(
+            "day month [year]",
+            rf"\b(?:{_DAY},?\s+)?\d{{1,2}}\s+{_MONTH}(?:\s+'?\d{{4}}\b|\s+'\d{{2}}\b)?",
+            0.6,
+        ),
+        Pattern(
+            "weekday d-m",
+            rf"\b{_DAY},?\s+\d{{1,2}}[-/]\d{{1,2}}(?:[-/](?:\d{{4}}|\d{{2}}))?(?![\d\-/])",
+            0.6,
+        ),
         Pattern("d-m-yyyy", r"(?<![\d\-/.])\d{1,2}([-/.])\d{1,2}\1(?:\d{4}|\d{2})(?![\d\-/]|\.\d)", 0.6),
         Pattern("weekday de Ne", rf"\b{_DAY}\s+(?:de\s+)?\d{{1,2}}(?:e|ste|de)\b", 0.6),
         # d/m or d-m without a year only after a time preposition ("op 12/4", "vanaf 3-6"),

@@ -16,7 +16,12 @@ _NOT_FIRST = (
     r"|Die|Dat|Graag|Als|Op|In|Werkgever|Werknemer|Collega|Meneer|Mevrouw|Dhr|Mevr)\b)"
 )
 # A name: optional particles, a capitalised word, then up to four more words, particles or "&".
-_NAME = rf"(?:{_PARTICLE}\s+){{0,3}}{_NOT_FIRST}{_CAP}(?:\s+(?:&\s+)?(?:{_PARTICLE}\s+){{0,3}}{_CAP}){{0,4}}"
+# Inside a name "van" is not allowed: "Ruben Jekel van Heijmen B.V." is a person of a company.
+_INNER_PARTICLE = r"(?:de|der|den|het|'t|ter|ten|te|la|le|du|op)"
+_NAME = (
+    rf"(?:{_PARTICLE}\s+){{0,3}}{_NOT_FIRST}{_CAP}"
+    rf"(?:\s+(?:&\s+(?:{_PARTICLE}\s+){{0,3}}|(?:{_INNER_PARTICLE}\s+){{0,2}}){_CAP}){{0,4}}"
+)
 _LEGAL = (
     r"(?:B\.V\.|BV|N\.V\.|NV|V\.O\.F\.|VOF|C\.V\.|CV|U\.A\.|Holding(?:\s+(?:B\.V\.|BV|N\.V\.))?|Groep|Group"
     r"|&\s+Zonen|en\s+Zonen|&\s+Co\.?|Nederland\s+B\.V\.)"
@@ -45,7 +50,8 @@ class NlOrganizationRecognizer(PatternRecognizer):
     "De Vries Holding", "Jansen & Zonen"); a sector word followed by a name
     ("Transportbedrijf Bakker", "Stichting De Linde", "Gemeente Zwolle"); two names joined by
     "&" ("Van Dijk & De Boer"); a capitalised name right after "werkt bij", "in dienst bij",
-    "werkgever is", "klant", "opdrachtgever", or "<role> ... bij" (lower score). Matching is case-sensitive: names are capitalised.
+    "werkgever is", "klant", "opdrachtgever", or "<role> ... bij" (lower score). Matching is
+    case-sensitive: names are capitalised.
     Examples (fictitious): Bakker Logistiek B.V., Stichting Het Anker, Meijer & Visser
 
     Args:
@@ -60,12 +66,14 @@ class NlOrganizationRecognizer(PatternRecognizer):
         Pattern("name + legal form", rf"(?<![\p{{L}}\d])(?:{_NAME})\s+{_LEGAL}(?![\p{{L}}])", 0.6),
         Pattern(
             "sector + name",
-            rf"(?<![\p{{L}}]){_SECTOR_FIRST}\s+(?:{_PARTICLE}\s+){{0,3}}{_CAP}(?:\s+(?:{_PARTICLE}\s+){{0,3}}{_CAP}){{0,2}}",
+            rf"(?<![\p{{L}}]){_SECTOR_FIRST}\s+(?:{_PARTICLE}\s+){{0,3}}{_CAP}"
+            rf"(?:\s+(?:{_PARTICLE}\s+){{0,3}}{_CAP}){{0,2}}",
             0.6,
         ),
         Pattern(
             "name & name",
-            rf"(?<![\p{{L}}])(?:{_PARTICLE}\s+){{0,3}}{_NOT_FIRST}{_CAP}\s+&\s+(?:{_PARTICLE}\s+){{0,3}}{_CAP}",
+            rf"(?<![\p{{L}}])(?:{_PARTICLE}\s+){{0,3}}{_NOT_FIRST}{_CAP}\s+&\s+"
+            rf"(?:{_PARTICLE}\s+){{0,3}}{_CAP}",
             0.5,
         ),
         Pattern(

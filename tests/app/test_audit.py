@@ -624,15 +624,22 @@ def test_wal_files_scanned_while_open(data_dir, log_settings, backend):
 
 @pytest.mark.slow
 @needs_pii
-def test_no_raw_pii_through_assistant(settings):
-    """End to end: turns through Assistant.respond (which records them), then scan its data dir."""
+def test_no_raw_pii_through_assistant(settings, request):
+    """End to end: turns through Assistant.respond (which records them), then scan its data dir.
+
+    The knowledge index legitimately holds lexicon words (e.g. "hernia" in the health lexicon
+    rules), so files are compared with a scan taken before the turns: no file may gain a raw value,
+    and the audit files may hold none at all.
+    """
     try:
-        from app.assistant import Assistant
+        import app.assistant  # noqa: F401
     except Exception as exc:  # noqa: BLE001
         pytest.skip(f"app.assistant not importable yet: {exc}")
-    assistant = Assistant.load(settings)
+    assistant = request.getfixturevalue("assistant")
+    data = Path(settings.data_dir)
     log = AuditLog.open(settings)
     before = log.count()
+    baseline = _files_containing(data, RAW_VALUES)
     for i, q in enumerate(PII_INPUTS):
         assistant.respond(q, role="casemanager" if i % 2 else "employer", history=[], session_id="e2e", user="cm1")
     after = log.count()
@@ -640,5 +647,7 @@ def test_no_raw_pii_through_assistant(settings):
     if after == before:
         pytest.skip("Assistant.respond does not record turns in the audit log yet")
     assert after - before == len(PII_INPUTS)
-    hits = _files_containing(Path(settings.data_dir), RAW_VALUES)
-    assert not hits, hits
+    hits = _files_containing(data, RAW_VALUES)
+    gained = {f: sorted(set(v) - set(baseline.get(f, []))) for f, v in hits.items()}
+    assert not {f: v for f, v in gained.items() if v}, gained
+    assert not {f: v for f, v in hits.items() if Path(f).name.startswith("audit.db")}

@@ -13,7 +13,7 @@ import pytest
 
 from app.auth import UserStore
 from app.settings import ROLES
-from app.ui import AccessDenied, TdaUI, clean_message, render_why
+from app.ui import AccessDenied, TdaUI, clean_message, render_reply, render_why, show_placeholders
 
 PASSWORD = "test-wachtwoord-123"
 
@@ -223,6 +223,17 @@ def test_clean_message_table(raw, problem, notice, expect):
     assert text == expect
 
 
+def test_render_reply_keeps_redaction_placeholders_visible():
+    from app.reply import Citation, Reply
+
+    reply = Reply(decision="answer", text="Bel <PERSON> op <PHONE_NUMBER>.",
+                  citations=[Citation("002", "Leidraad", "", (1, 2), "regel met <PERSON>")])
+    msgs = render_reply(reply, 12.0)
+    assert "&lt;PERSON&gt;" in msgs[0]["content"] and "<PERSON>" not in msgs[0]["content"]
+    assert "&lt;PERSON&gt;" in msgs[1]["content"]
+    assert msgs[1]["metadata"]["title"].startswith("[1] Bron 002") and "§" not in msgs[1]["metadata"]["title"]
+
+
 def test_render_why_handles_odd_decisions():
     class R:
         decision = "refuse"
@@ -241,7 +252,7 @@ def test_render_why_handles_odd_decisions():
 def test_casemanager_intake_script_has_mandatory_disclosure(ui):
     view, src, dl, status = ui.intake("eerste_contact", "dr. Jansen", "Arbo Noord", "2026-03-01", "s7",
                                       req("casemanager"))
-    assert view == src
+    assert view == show_placeholders(src)
     assert "niet de bedrijfsarts" in src.lower() and "taakdelegatie" in src.lower()
     assert "Arbo Noord" in src  # the options reach the script
     with open(dl_path(dl), encoding="utf-8") as fh:

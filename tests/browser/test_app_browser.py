@@ -51,6 +51,7 @@ def test_employer_allowed_question_gets_answer_with_citation(login):
     assert "Bron 00" in last and "regels" in last, "the answer shows a citation (source, lines)"
     # the quote opens when the citation is clicked
     page.locator("#tda-chatbot").get_by_text("Bron 00").first.click()
+    page.locator("#tda-chatbot blockquote").first.wait_for()
     shot(page, "chat-employer-answer")
 
 
@@ -120,9 +121,9 @@ def test_reviewer_filters_audit_log_and_verifies_chain(login):
         "tab", name="Evaluatie").is_visible()
     page.get_by_role("tab", name="Auditlog").click()
     page.locator("#tda-audit-search").click()
-    table = page.locator("#tda-audit-table")
-    table.get_by_text("employer").first.wait_for()
-    assert "refuse" in table.inner_text()
+    page.wait_for_function("() => document.querySelector('#tda-audit-table').innerText.includes('refuse')")
+    text = page.locator("#tda-audit-table").inner_text()
+    assert "employer" in text and "casemanager" in text
     page.locator("#tda-audit-verify").click()
     page.locator("#tda-verify-status").get_by_text("Keten intact").wait_for()
     shot(page, "audit-reviewer")

@@ -31,7 +31,8 @@ def test_analyzer_is_cached_dutch_singleton():
     assert a.supported_languages == ["nl"]
     names = {r.name for r in a.get_recognizers("nl")}
     for expected in ("NlBsnRecognizer", "NlPhoneRecognizer", "NlPostcodeRecognizer", "NlDateRecognizer",
-                     "NlAddressRecognizer", "NlOrganizationRecognizer", "DeduceRecognizer", "HealthDataRecognizer",
+                     "NlAddressRecognizer", "NlOrganizationRecognizer", "DeduceRecognizer",
+                     "HealthDataRecognizer",
                      "IbanRecognizer", "OfflineEmailRecognizer"):
         assert expected in names
 
@@ -88,7 +89,8 @@ def test_analyze_resolves_overlaps():
     results = analyze(text)
     for a, b in zip(results, results[1:]):
         assert a.end <= b.start
-    assert ("ORGANIZATION", "Stichting Het Anker") in [(r.entity_type, text[r.start : r.end]) for r in results]
+    found = [(r.entity_type, text[r.start : r.end]) for r in results]
+    assert ("ORGANIZATION", "Stichting Het Anker") in found
 
 
 def test_pii_entities_constant():
@@ -205,3 +207,9 @@ def test_dataset_has_enough_valid_rows():
             assert r["text"][s["start"] : s["end"]] == s["value"]
             if s["entity"] == "NL_BSN":
                 assert NlBsnRecognizer.elfproef(s["value"].replace(".", "").replace(" ", ""))
+
+
+def test_unknown_entity_is_ignored_not_fatal():
+    result = redact("BSN 111222333", entities=["NL_BSN", "NO_SUCH_ENTITY"])
+    assert not result.failed and result.entities == ["NL_BSN"]
+    assert redact("BSN 111222333", entities=["NO_SUCH_ENTITY"]).text == "BSN 111222333"

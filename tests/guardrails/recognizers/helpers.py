@@ -26,7 +26,8 @@ def assert_spans(results, text: str, expected_len: int, expected_positions):
     got = [(r.start, r.end) for r in results]
     assert len(results) == expected_len, f"{text!r}: got {[text[s:e] for s, e in got]}"
     for (s, e) in expected_positions:
-        assert (s, e) in got, f"{text!r}: expected {text[s:e]!r} at {(s, e)}, got {[text[a:b] for a, b in got]}"
+        found = [text[a:b] for a, b in got]
+        assert (s, e) in got, f"{text!r}: expected {text[s:e]!r} at {(s, e)}, got {found}"
 
 
 def span(text: str, value: str) -> tuple[int, int]:

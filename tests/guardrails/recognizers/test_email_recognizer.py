@@ -10,7 +10,8 @@ from tests.guardrails.recognizers.helpers import assert_spans, run, span
 # fmt: off
 CASES = [
     ("mail naar j.jansen@example.nl", 1, ["j.jansen@example.nl"]),
-    ("verzuim@bedrijf-example.com of info@example.org", 2, ["verzuim@bedrijf-example.com", "info@example.org"]),
+    ("verzuim@bedrijf-example.com of info@example.org", 2,
+     ["verzuim@bedrijf-example.com", "info@example.org"]),
     # unknown top-level domain / no domain
     ("foo@bar.invalidtld", 0, []),
     ("jan@", 0, []),

@@ -29,3 +29,11 @@ CASES = [
 def test_analyze(text, expected_len, values):
     results = run(NlOrganizationRecognizer, text, "ORGANIZATION")
     assert_spans(results, text, expected_len, [span(text, v) for v in values])
+
+
+def test_person_of_a_company_is_not_part_of_the_name():
+    text = "Ruben Jekel van Heijmen Techniek N.V. belde."
+    results = run(NlOrganizationRecognizer, text, "ORGANIZATION")
+    assert [text[r.start : r.end] for r in results] == ["Heijmen Techniek N.V."] or [
+        text[r.start : r.end] for r in results
+    ] == ["van Heijmen Techniek N.V."]
