@@ -223,9 +223,11 @@ class Assistant:
         # compose
         t = _now()
         answer_text, citations = self._extractive(text, passages[: len(passage_dicts)], passage_dicts)
+        llm_used = False
         if self.llm is not None:
             answer_text, citations, llm_notice = self._llm_compose(text, role, passage_dicts, citations,
                                                                    answer_text, ctx)
+            llm_used = llm_notice is None
             if llm_notice:
                 notices.append(llm_notice)
         if partial_rules:
@@ -234,7 +236,8 @@ class Assistant:
 
         # output rails over the text and every quote shown
         t = _now()
-        out = self.guardrails.check_output(answer_text, ctx, user_text=cleaned.text, citations=len(citations))
+        out = self.guardrails.check_output(answer_text, ctx, user_text=cleaned.text, citations=len(citations),
+                                           source_text=self.llm is None or not llm_used)
         trace += [d.to_dict() for d in out.decisions]
         if out.blocked:
             timings["output_rails"] = (_now() - t) * 1000
@@ -242,7 +245,7 @@ class Assistant:
         answer_text = out.text
         safe_citations = []
         for c in citations:
-            q = self.guardrails.check_output(c.quote, ctx, user_text=cleaned.text, citations=1)
+            q = self.guardrails.check_output(c.quote, ctx, user_text=cleaned.text, citations=1, source_text=True)
             if q.blocked:
                 continue
             safe_citations.append(Citation(c.source, c.title, c.section, c.lines, q.text))
@@ -308,7 +311,7 @@ class Assistant:
             if r.source and r.lines and r.lines[0] > 0:
                 quote = _quote(r.source, r.lines[0], r.lines[1])
                 if quote:
-                    out = self.guardrails.check_output(quote, ctx, citations=1)
+                    out = self.guardrails.check_output(quote, ctx, citations=1, source_text=True)
                     if not out.blocked:
                         citations.append(Citation(r.source, _title(r.source), "", r.lines, out.text))
         return Reply(decision="refuse", category=category, text=text, citations=citations, rules=rules,
@@ -401,7 +404,7 @@ class Assistant:
             if not line.strip():
                 lines_out.append(line)
                 continue
-            out = self.guardrails.check_output(line, ctx, citations=1)
+            out = self.guardrails.check_output(line, ctx, citations=1, source_text=True)
             if out.blocked:
                 trace.extend(d.to_dict() for d in out.decisions if d.action is Action.BLOCK)
                 continue  # a line that fails the output rails is left out

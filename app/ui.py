@@ -534,6 +534,16 @@ class TdaUI:
             return f"Record {rid} bestaat niet."
         return _record_md(record)
 
+    def audit_pick(self, evt: gr.SelectData, request: gr.Request):
+        """Show the record of the clicked row in the results table."""
+        self.role_for(request, AUDIT_ROLES)
+        row = getattr(evt, "row_value", None) or []
+        try:
+            rid = int(row[0])
+        except (TypeError, ValueError, IndexError):
+            return gr.skip(), gr.skip()
+        return rid, self.audit_detail(rid, request)
+
     def audit_verify(self, request: gr.Request):
         """Verify the hash chain of the audit log."""
         self.role_for(request, AUDIT_ROLES)
@@ -655,7 +665,7 @@ class TdaUI:
                         show = gr.Button("Details tonen")
                         verify = gr.Button("Keten controleren", elem_id="tda-audit-verify")
                     verify_status = gr.Markdown("", elem_id="tda-verify-status")
-                    detail = gr.Markdown("")
+                    detail = gr.Markdown("", elem_id="tda-audit-detail")
                     with gr.Row():
                         fmt = gr.Radio(["csv", "jsonl"], value="csv", label="Exportformaat")
                         export = gr.Button("Exporteren")
@@ -685,6 +695,7 @@ class TdaUI:
             search.click(self.audit_query, filters, [audit_table, audit_status], api_name="audit_query")
             tab_audit.select(self.audit_query, filters, [audit_table, audit_status], api_visibility="private")
             show.click(self.audit_detail, rec_id, detail, api_name="audit_detail")
+            audit_table.select(self.audit_pick, None, [rec_id, detail], api_visibility="private")
             verify.click(self.audit_verify, None, verify_status, api_name="audit_verify")
             export.click(self.audit_export, [fmt, *filters], [export_dl, export_status], api_name="audit_export")
         return demo
@@ -719,20 +730,40 @@ def _rule_ids(record: dict) -> list[str]:
 
 def _record_md(record: dict) -> str:
     lines = [f"### Record {record.get('id')}"]
+    skip = ("decisions", "citations", "rules", "redactions", "timings_ms", "rule_ids")
     for key, value in record.items():
-        if key in ("decisions", "citations", "rules", "redactions", "timings_ms"):
+        if key in skip:
             continue
-        lines.append(f"- **{_md_escape(key)}**: {_md_escape(_short(value, 2000))}")
-    for key, title in (("rules", "Regels"), ("decisions", "Railbeslissingen"), ("citations", "Citaten"),
-                       ("redactions", "Afschermingen"), ("timings_ms", "Tijden (ms)")):
+        lines.append(f"- **{_md_escape(key)}**: {show_placeholders(_md_escape(_short(value, 2000)))}")
+    rules = record.get("rules") or []
+    if rules:
+        lines.append("\n**Regels**\n")
+        for r in rules:
+            if isinstance(r, dict):
+                lines.append(f"- `{_md_escape(r.get('id', ''))}`: {_md_escape(r.get('reason', ''))} "
+                             f"_(bron {_md_escape(r.get('source', ''))}, regels {_lines(r.get('lines'))})_")
+    decisions = record.get("decisions") or []
+    if decisions:
+        rows = ["| rail | actie | regel | reden | categorie | risico |", "| --- | --- | --- | --- | --- | --- |"]
+        for d in decisions:
+            if isinstance(d, dict):
+                risk = d.get("risk")
+                rows.append("| " + " | ".join([
+                    _md_escape(d.get("rail", "")), _md_escape(d.get("action", "")), _md_escape(d.get("rule_id", "")),
+                    _md_escape(d.get("reason", "")), _md_escape(d.get("category") or ""),
+                    f"{risk:.2f}" if isinstance(risk, (int, float)) else ""]) + " |")
+        lines.append("\n**Railbeslissingen**\n\n" + "\n".join(rows))
+    citations = record.get("citations") or []
+    if citations:
+        lines.append("\n**Citaten**\n")
+        for c in citations:
+            if isinstance(c, dict):
+                lines.append(f"- bron {_md_escape(c.get('source', ''))} {_md_escape(c.get('section', ''))}, "
+                             f"regels {_lines(c.get('lines'))}: _{show_placeholders(_md_escape(_short(c.get('quote'), 400)))}_")
+    for key, title in (("redactions", "Afschermingen"), ("timings_ms", "Tijden (ms)")):
         value = record.get(key)
-        if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except ValueError:
-                pass
         if value:
-            lines.append(f"\n**{title}**\n\n```json\n{json.dumps(value, ensure_ascii=False, indent=2)}\n```")
+            lines.append(f"\n**{title}:** `{_md_escape(json.dumps(value, ensure_ascii=False))}`")
     return "\n".join(lines)
 
 

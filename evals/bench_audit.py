@@ -89,6 +89,7 @@ def run(turns: int, url: str | None) -> dict:
             t0 = time.perf_counter()
             log.record_turn(user="bench", role="casemanager", session_id=f"s{i % 7}", input_text=q, reply=_reply(i))
             total_ms.append((time.perf_counter() - t0) * 1000)
+        sync_append_ms = list(append_ms)
         submit_ms: list[float] = []
         futures = []
         for i in range(turns):
@@ -109,7 +110,8 @@ def run(turns: int, url: str | None) -> dict:
         "backend": backend, "turns": turns,
         "record_turn_ms": {"p50": round(statistics.median(total_ms), 3), "p95": round(_pct(total_ms, 0.95), 3),
                            "max": round(max(total_ms), 3)},
-        "append_only_ms": {"p50": round(statistics.median(append_ms), 3), "p95": round(_pct(append_ms, 0.95), 3)},
+        "append_only_ms": {"p50": round(statistics.median(sync_append_ms), 3),
+                           "p95": round(_pct(sync_append_ms, 0.95), 3)},
         "submit_turn_ms": {"p50": round(statistics.median(submit_ms), 3), "p95": round(_pct(submit_ms, 0.95), 3),
                            "failed": lost},
         "verify_ms": round(verify_ms, 1), "verify_ok": result.ok, "target_p95_ms": 5.0,
@@ -134,6 +136,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{'met' if summary['meets_target'] else 'NOT met'})")
         print(f"  of which hash-chained append: p50 {a['p50']:.2f} ms, p95 {a['p95']:.2f} ms; "
               f"verify of {2 * summary['turns'] + 20} records: {summary['verify_ms']:.0f} ms, ok={summary['verify_ok']}")
+        b = summary["submit_turn_ms"]
+        print(f"  background path submit_turn: p50 {b['p50']:.3f} ms, p95 {b['p95']:.3f} ms added to the turn; "
+              f"{b['failed']} of {summary['turns']} queued turns failed")
     return 0
 
 

@@ -113,14 +113,18 @@ class HealthLexicon:
             return re.compile(rf"(?<![{_W}])(?:{alt})(?![{_W}])")
         if mode == "prefix":
             return re.compile(rf"(?<![{_W}])(?:{alt})[{_W}]*")
-        return re.compile(rf"[{_W}]*(?:{alt})[{_W}]*")
+        # No leading wildcard: "[a-z]*term" is quadratic on a long word; widened in _widen_norm.
+        return re.compile(rf"(?:{alt})[{_W}]*")
 
     def find_normalized(self, norm: str, *, include_generic: bool = False) -> list[tuple[int, int, str, str]]:
         """Find terms in already-normalised text; spans refer to ``norm``."""
         found: list[tuple[int, int, str, str]] = []
         for name, pat in self._patterns:
             for m in pat.finditer(norm):
-                found.append((m.start(), m.end(), m.group(0), name))
+                start = m.start()
+                while start > 0 and (norm[start - 1].isalnum()) and start > m.start() - 40:
+                    start -= 1
+                found.append((start, m.end(), norm[start:m.end()], name))
         for m in self._body_compound.finditer(norm):
             if m.group(0) not in self._body_exclude:
                 found.append((m.start(), m.end(), m.group(0), "body_parts"))

@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 
 STAGES = ("input", "retrieval", "output")
 ERROR_RULE = "system.rail_error"
+SOURCE_PII_ENTITIES = ("NL_BSN", "EMAIL_ADDRESS", "PHONE_NUMBER", "IBAN_CODE")
 
 
 def run_rails(rails: Sequence[BaseRail], text: str, ctx: TurnContext, *, fail_fast: bool = True,
@@ -103,6 +104,15 @@ class Guardrails:
                                      f"known: {sorted(RAIL_TYPES)}")
                 rails.append(cls(policy, stage=stage, **spec.params))
             self.stages[stage] = rails
+        # Output rails for verbatim source text (quotes, extractive answers, script lines): the same
+        # rails, but PII detection by patterns only - the sources hold no user data, and the name
+        # recognizer misreads document titles and sentence-initial words as names.
+        self.source_output: list[BaseRail] = []
+        for spec in policy.rails.output:
+            params = dict(spec.params)
+            if spec.type == "pii":
+                params["entities"] = list(SOURCE_PII_ENTITIES)
+            self.source_output.append(RAIL_TYPES[spec.type](policy, stage="output", **params))
         self._error_rule = policy.rule(ERROR_RULE)
         from guardrails.refusals import RefusalTemplates
 
@@ -166,7 +176,8 @@ class Guardrails:
             out.append(q)
         return out
 
-    def check_output(self, text: str, ctx: TurnContext, *, user_text: str = "", citations: int = 0) -> Verdict:
+    def check_output(self, text: str, ctx: TurnContext, *, user_text: str = "", citations: int = 0,
+                     source_text: bool = False) -> Verdict:
         """Run the output rails (PII, judgement phrasing, health terms per role, citations).
 
         Args:
@@ -174,12 +185,14 @@ class Guardrails:
             ctx: Turn context.
             user_text: The user's message (health words the user typed are never echoed to an employer).
             citations: Number of citations the answer carries.
+            source_text: The text is verbatim source text (PII by patterns only; all other rails as usual).
 
         Returns:
             The verdict; ``text`` is the answer with PII and (employer) health terms removed.
         """
         c = self._ctx(ctx, "output", user_text=user_text or "", citations=int(citations or 0))
-        return run_rails(self.stages["output"], text or "", c, error_rule=self._error_rule)
+        rails = self.source_output if source_text else self.stages["output"]
+        return run_rails(rails, text or "", c, error_rule=self._error_rule)
 
     # -- refusals and rules ------------------------------------------------------------------------
     def rule(self, rule_id: str) -> Rule:

@@ -55,9 +55,12 @@ def find_terms(text: str, terms: set[str]) -> list[tuple[int, int, str]]:
     norm, index = normalize_with_map(text)
     alt = "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True))
     out = []
-    for m in re.finditer(rf"[a-z0-9]*(?:{alt})[a-z0-9]*", norm):
-        s, e = span_to_original(index, len(text), m.start(), m.end())
-        out.append((s, e, m.group(0)))
+    for m in re.finditer(rf"(?:{alt})[a-z0-9]*", norm):
+        start = m.start()
+        while start > 0 and norm[start - 1].isalnum() and start > m.start() - 40:
+            start -= 1
+        s, e = span_to_original(index, len(text), start, m.end())
+        out.append((s, e, norm[start:m.end()]))
     return out
 
 

@@ -124,6 +124,8 @@ def test_reviewer_filters_audit_log_and_verifies_chain(login):
     page.wait_for_function("() => document.querySelector('#tda-audit-table').innerText.includes('refuse')")
     text = page.locator("#tda-audit-table").inner_text()
     assert "employer" in text and "casemanager" in text
+    page.locator("#tda-audit-table [role=gridcell]:visible").filter(has_text="health_data").first.click()
+    page.locator("#tda-audit-detail").get_by_text("Railbeslissingen").wait_for()
     page.locator("#tda-audit-verify").click()
     page.locator("#tda-verify-status").get_by_text("Keten intact").wait_for()
     shot(page, "audit-reviewer")

@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from guardrails.pipeline import Guardrails
-from guardrails.types import Action, TurnContext
+from guardrails.types import TurnContext
 
 DEFAULT = Path("/work/shared/evals/reference_cases.yaml")
 EXPECT = {"refuse_medical": "medical_judgement", "refuse_delegation": "outside_delegation",
@@ -80,16 +80,19 @@ def main(argv: list[str]) -> int:
     recall = n_ref_ok / n_ref if n_ref else 1.0
     false_rate = n_false / n_ans if n_ans else 0.0
     # latency of check_input + check_output per message, after warm-up
-    times = []
+    times, own = [], []
     for _ in range(3):
         for c in cases:
             ctx = TurnContext(role=c["role"])
             t0 = time.perf_counter()
-            g.check_input(c["message"], ctx)
-            g.check_output(SAMPLE_ANSWER, ctx, user_text=c["message"], citations=2)
+            vi = g.check_input(c["message"], ctx)
+            vo = g.check_output(SAMPLE_ANSWER, ctx, user_text=c["message"], citations=2)
             times.append((time.perf_counter() - t0) * 1000)
+            own.append(sum(d.duration_ms for d in vi.decisions + vo.decisions if not d.rail.endswith(".pii")))
     times.sort()
+    own.sort()
     p95 = times[int(0.95 * (len(times) - 1))]
+    print(f"rails without Presidio PII: median {statistics.median(own):.1f} ms, p95 {own[int(0.95 * (len(own) - 1))]:.1f} ms")
     print(f"\nrefusal recall {recall:.3f} ({n_ref_ok}/{n_ref}); false refusals {false_rate:.3f} ({n_false}/{n_ans}); "
           f"refusal-text issues {text_issues}")
     print(f"check_input+check_output latency: median {statistics.median(times):.1f} ms, p95 {p95:.1f} ms "
