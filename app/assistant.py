@@ -175,10 +175,24 @@ class Assistant:
         trace = [d.to_dict() for d in verdict.decisions]
         notices = list(cleaned.notices)
 
+        partial_refusal: Verdict | None = None
         if verdict.blocked:
-            return self._refusal(verdict, ctx, timings, redactions, trace, notices)
+            allowed = self._allowed_clauses(cleaned.text, verdict, ctx)
+            if not allowed:
+                return self._refusal(verdict, ctx, timings, redactions, trace, notices)
+            # A compound question: serve the allowed clauses, decline the rest (reply "answer" + rules).
+            partial_refusal = verdict
+            t = _now()
+            verdict = self.guardrails.check_input(" ".join(allowed), ctx)
+            timings["input_rails"] += (_now() - t) * 1000
+            trace += [d.to_dict() for d in verdict.decisions]
+            if verdict.blocked:
+                return self._refusal(partial_refusal, ctx, timings, redactions, trace, notices)
 
         partial_rules = self._rule_refs(verdict.partial)
+        if partial_refusal is not None:
+            declined = [d for d in partial_refusal.decisions if d.action is Action.BLOCK and d.rule_id]
+            partial_rules = self._rule_refs(declined) + partial_rules
         text = verdict.text  # PII / health data already masked
 
         # "maak een belscript ..." is answered with the intake-script builder
@@ -230,7 +244,10 @@ class Assistant:
             llm_used = llm_notice is None
             if llm_notice:
                 notices.append(llm_notice)
-        if partial_rules:
+        if partial_refusal is not None:
+            declined_text, _ = self.guardrails.refusal(partial_refusal, ctx)
+            answer_text += "\n\n**Niet beantwoord (deel van uw vraag):** " + declined_text
+        elif partial_rules:
             answer_text += "\n\n**Niet beantwoord:** " + " ".join(r.reason for r in partial_rules)
         timings["compose"] = (_now() - t) * 1000
 
@@ -257,6 +274,43 @@ class Assistant:
                      redactions=redactions, timings_ms=timings, decisions=trace, notices=notices)
 
     # ---- helpers -------------------------------------------------------------------------------
+
+    _CLAUSE_SPLIT = re.compile(r"(?<=[?.!])\s+|[,;]?\s+\b(?:en daarna|daarna|en verder|en (?=wat|welke|hoe|kun|kan|"
+                               r"mag|is|heeft|geef|leg|stuur|vat|maak|beoordeel|verwijs|schrijf))\b\s*",
+                               re.IGNORECASE)
+    _QUESTION = re.compile(r"\?\s*$|^(wat|welke|welk|hoe|waarom|wanneer|wie|waar|mag|mogen|kan|kun|kunnen|moet|"
+                           r"moeten|is|zijn|geef|leg|noem|beschrijf|licht)\b", re.IGNORECASE)
+
+    # A clause that points back at the others ("hoe lang gaat dat duren?", "wat is jouw oordeel?") is not
+    # a question of its own: it belongs to the refused part.
+    _ANAPHORA = re.compile(r"\b(dat|dit|daar\w*|hij|zij|ze|hem|haar|jouw|je oordeel|vind je|denk je|volgens jou)\b",
+                           re.IGNORECASE)
+
+    def _allowed_clauses(self, text: str, verdict: Verdict, ctx: TurnContext) -> list[str]:
+        """Clauses of a blocked message that pass the rails on their own, in the context of the ones before.
+
+        Only for refusals about medical judgement, delegation or health data (never injection or
+        out-of-scope), and only clauses that are questions or requests themselves: context such as
+        "Hij heeft een hernia." never turns a refusal into a partial answer.
+        """
+        blocking = verdict.blocking
+        if blocking is None or blocking.category is None or blocking.category.value not in (
+                "medical_judgement", "outside_delegation", "health_data"):
+            return []
+        clauses = [c.strip(" ,;") for c in self._CLAUSE_SPLIT.split(text) if c and c.strip(" ,;")]
+        if len(clauses) < 2 or len(clauses) > 6:
+            return []
+        allowed, any_blocked = [], False
+        history = list(ctx.history)
+        for clause in clauses:
+            sub = TurnContext(role=ctx.role, history=history, session_id=ctx.session_id, user=ctx.user)
+            v = self.guardrails.check_input(clause, sub)
+            if v.blocked:
+                any_blocked = True
+            elif self._QUESTION.search(clause) and len(tokenize(clause)) >= 2 and not self._ANAPHORA.search(clause):
+                allowed.append(clause)
+            history = history + [{"role": "user", "content": clause}]
+        return allowed if allowed and any_blocked else []
 
     @staticmethod
     def _query_with_context(text: str, history: list[dict]) -> str:
@@ -318,17 +372,25 @@ class Assistant:
                      redactions=redactions, timings_ms=timings, decisions=trace, notices=notices)
 
     def _extractive(self, question: str, passages: list[Passage], passage_dicts: list[dict]):
-        """The most relevant sentences of the top passages, each with its citation number."""
+        """The most relevant sentences of the top passages, each with its citation number.
+
+        Sentences are scored by the share of the question's stems they contain, with a bonus for the
+        passage's rank; each citation quotes the passage around the chosen sentences.
+        """
         qtok = set(tokenize(question, expand=True))
+        sentences: dict[int, list[str]] = {}
         scored = []
         for pi, (p, pd) in enumerate(zip(passages, passage_dicts)):
-            text = pd.get("text", p.text)
-            for si, sent in enumerate(s.strip() for s in _SENTENCE.split(text)):
+            sents = [s.strip() for s in _SENTENCE.split(pd.get("text", p.text)) if s.strip()]
+            sentences[pi] = sents
+            for si, sent in enumerate(sents):
                 if len(sent) < 25:
                     continue
                 stoks = set(tokenize(sent))
-                overlap = len(qtok & stoks) / (len(qtok) or 1)
-                score = overlap + 0.35 / (pi + 1) - 0.02 * si
+                hits = len(qtok & stoks)
+                if hits == 0 and pi > 0:
+                    continue
+                score = hits / (len(qtok) or 1) + 0.3 / (pi + 1) - 0.01 * si
                 scored.append((score, pi, si, sent))
         # a passage that overlaps a better-ranked one (a knowledge card and its section) is skipped
         skip = set()
@@ -338,7 +400,7 @@ class Assistant:
                 if j not in skip and p.source == q.source and p.lines[0] <= q.lines[1] and p.lines[1] >= q.lines[0]:
                     skip.add(i)
                     break
-        # best sentences, at most 2 per passage, from at most 3 passages, in reading order
+        # best sentences: at most 3 per passage, from at most 3 passages, 6 in all
         chosen: dict[int, list[tuple[int, str]]] = {}
         seen_sentences: set[str] = set()
         for score, pi, si, sent in sorted(scored, key=lambda x: -x[0]):
@@ -346,21 +408,23 @@ class Assistant:
                 continue
             if len(chosen) >= 3 and pi not in chosen:
                 continue
-            if len(chosen.get(pi, [])) >= 2:
+            if len(chosen.get(pi, [])) >= 3:
                 continue
             chosen.setdefault(pi, []).append((si, sent))
             seen_sentences.add(sent)
-            if sum(len(v) for v in chosen.values()) >= 5:
+            if sum(len(v) for v in chosen.values()) >= 6:
                 break
         citations: list[Citation] = []
         bullets = []
-        for pi in sorted(chosen, key=lambda i: passages[i].score, reverse=True):
+        for pi in sorted(chosen, key=lambda i: min(si for si, _ in chosen[i]) * 0 + i):
             p, pd = passages[pi], passage_dicts[pi]
             n = len(citations) + 1
             lines = tuple(pd.get("lines", p.lines))
             section = f"{p.section} {p.heading}".strip()
+            idx = sorted(si for si, _ in chosen[pi])
+            window = sentences[pi][max(0, idx[0] - 1): idx[-1] + 2]
             citations.append(Citation(p.source, p.title, section, (int(lines[0]), int(lines[1])),
-                                      _clip(pd.get("text", p.text))))
+                                      _clip(" ".join(window), 900)))
             for _, sent in sorted(chosen[pi]):
                 bullets.append(f"- {sent} [{n}]")
         header = "Dit zeggen de bronnen hierover (letterlijk geciteerd; de nummers verwijzen naar de bronnen):"

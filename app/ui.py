@@ -8,6 +8,7 @@ All user-facing text is Dutch.
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import logging
@@ -88,6 +89,28 @@ CSS = """
 
 class AccessDenied(gr.Error):
     """Raised by a handler when the logged-in role may not use it (shown as an error in the UI)."""
+
+
+def guarded(fn):
+    """Turn an unexpected exception in a handler into a Dutch error message with a reference code.
+
+    ``gr.Error`` (including :class:`AccessDenied`) passes through unchanged. The signature is kept
+    (``functools.wraps``), so Gradio still injects ``gr.Request``, ``gr.Progress`` and ``gr.SelectData``.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except gr.Error:
+            raise
+        except Exception as exc:
+            ref = uuid.uuid4().hex[:8]
+            logger.error("handler %s failed (ref %s, %s)", fn.__name__, ref, type(exc).__name__, exc_info=True)
+            raise gr.Error(f"Er ging iets mis (foutcode {ref}). Probeer het opnieuw; de app blijft werken.",
+                           title="Fout") from None
+
+    return wrapper
 
 
 def _now_ms() -> float:
@@ -264,6 +287,7 @@ class TdaUI:
         return self.users.verify(username, password)
 
     # -- page load -----------------------------------------------------------------------------
+    @guarded
     def on_load(self, request: gr.Request):
         """Show the tabs, banner and suggestions of the logged-in role; start a session id."""
         username, role = self.role_for(request, CHAT_ROLES)
@@ -284,6 +308,7 @@ class TdaUI:
             uuid.uuid4().hex,
         )
 
+    @guarded
     def pick_suggestion(self, sample, request: gr.Request):
         """Copy a suggested question into the message box."""
         self.role_for(request, CHAT_ROLES)
@@ -334,6 +359,7 @@ class TdaUI:
         status = f"Antwoordtijd: {wall:.0f} ms · besluit: {DECISION_LABELS.get(reply.decision, reply.decision)}"
         yield chat_history + messages, "", history, render_why(reply), status
 
+    @guarded
     def clear_chat(self, request: gr.Request):
         """Start a new conversation (new session id, empty history)."""
         self.role_for(request, CHAT_ROLES)
@@ -350,6 +376,7 @@ class TdaUI:
             return []
         return [(str(cid), str(label)) for cid, label in CALL_TYPES.get(role, [])]
 
+    @guarded
     def intake(self, call_type, bedrijfsarts, organisation, call_date, session_id, request: gr.Request):
         """Build an intake script. Returns ``(markdown view, markdown source, download, status)``."""
         username, role = self.role_for(request, INTAKE_ROLES)
@@ -379,6 +406,7 @@ class TdaUI:
         return show_placeholders(text), text, gr.DownloadButton(value=str(path), visible=True), status
 
     # -- trainer: evaluation -------------------------------------------------------------------
+    @guarded
     def run_eval(self, request: gr.Request, progress=gr.Progress()):
         """Run the eval suite with a progress bar.
 
@@ -412,11 +440,13 @@ class TdaUI:
         return ("\n".join(table), rows, rows,
                 gr.DownloadButton(value=str(paths["html"]), visible=True), status)
 
+    @guarded
     def filter_eval(self, rows, failing_only, request: gr.Request):
         """Filter the last eval results to failing cases."""
         self.role_for(request, EVAL_ROLES)
         return _rows_to_table(rows or [], failing_only=bool(failing_only))
 
+    @guarded
     def trainer_cases(self, request: gr.Request):
         """Choices for the "case bewerken" dropdown: the trainer's own cases, plus the file list."""
         self.role_for(request, EVAL_ROLES)
@@ -429,6 +459,7 @@ class TdaUI:
                          + (" — bewerkbaar" if f.get("editable") else "") for f in files)
         return gr.Dropdown(choices=[("(nieuwe case)", "")] + [(i, i) for i in ids], value=""), info
 
+    @guarded
     def load_case(self, case_id, request: gr.Request):
         """Fill the case form with an existing trainer case."""
         self.role_for(request, EVAL_ROLES)
@@ -446,6 +477,7 @@ class TdaUI:
         return (case.id, case.role, "\n".join(messages), case.expected, mention,
                 ", ".join(case.tags), case.notes)
 
+    @guarded
     def save_case(self, editing_id, case_id, role, messages, expected, mention, tags, notes,
                   request: gr.Request):
         """Validate and save a trainer case from the form (add when new, else update)."""
@@ -508,6 +540,7 @@ class TdaUI:
                            role=s(role), decision=s(decision), category=s(category),
                            rule_id=s(rule_id), text=text_value or None)
 
+    @guarded
     def audit_query(self, date_from, date_to, role, decision, category, rule_id, text,
                     request: gr.Request):
         """Search the audit log. Returns a table of records and a status line."""
@@ -521,6 +554,7 @@ class TdaUI:
                 for r in records]
         return rows, f"{len(rows)} record(s) gevonden (maximaal 500 getoond)."
 
+    @guarded
     def audit_detail(self, record_id, request: gr.Request):
         """Show one audit record with its decisions and citations."""
         self.role_for(request, AUDIT_ROLES)
@@ -534,6 +568,7 @@ class TdaUI:
             return f"Record {rid} bestaat niet."
         return _record_md(record)
 
+    @guarded
     def audit_pick(self, evt: gr.SelectData, request: gr.Request):
         """Show the record of the clicked row in the results table."""
         self.role_for(request, AUDIT_ROLES)
@@ -544,6 +579,7 @@ class TdaUI:
             return gr.skip(), gr.skip()
         return rid, self.audit_detail(rid, request)
 
+    @guarded
     def audit_verify(self, request: gr.Request):
         """Verify the hash chain of the audit log."""
         self.role_for(request, AUDIT_ROLES)
@@ -553,6 +589,7 @@ class TdaUI:
         return (f"KETEN VERBROKEN bij record {res.first_bad}: {res.problem} "
                 f"({res.checked} record(s) gecontroleerd).")
 
+    @guarded
     def audit_export(self, fmt, date_from, date_to, role, decision, category, rule_id, text,
                      request: gr.Request):
         """Export the filtered records as CSV or JSONL for download."""
@@ -707,7 +744,7 @@ class TdaUI:
             "auth_message": "Log in met uw tda-account. De rol hoort bij de login.",
             "css": CSS,
             "footer_links": [],
-            "show_error": True,
+            "show_error": False,
         }
 
 

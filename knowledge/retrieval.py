@@ -63,6 +63,26 @@ def _ranks(scores: np.ndarray, limit: int) -> dict[int, int]:
     return {int(i): r for r, i in enumerate(order) if scores[i] > 0}
 
 
+# Questions that ask for a quantity, a term or a date need one in the passage that answers them.
+_QUANTITY_Q = re.compile(r"\b(hoeveel|hoe lang|hoe vaak|binnen hoeveel|in welke week|hoe hoog|welk bedrag|"
+                         r"welk percentage|wat kost|hoeveel procent|tot wanneer|na hoeveel)\b")
+_NUMBER = re.compile(r"\d|\b(een|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|twintig|honderd|"
+                     r"eens|jaarlijks|maandelijks|wekelijks|dagelijks|helft|kwart)\b")
+
+
+def quantity_supported(query: str, passages: list["Passage"], index: KnowledgeIndex) -> bool:
+    """False when the question asks for a number or term and no top passage states one near its topic."""
+    folded = fold(query)
+    if not _QUANTITY_Q.search(folded):
+        return True
+    qtok = set(tokenize(query))
+    for p in passages[:3]:
+        for sent in re.split(r"(?<=[.;:!?])\s+", p.text):
+            if _NUMBER.search(fold(sent)) and qtok & set(tokenize(sent)):
+                return True
+    return False
+
+
 class HybridRetriever:
     """Fuses BM25 and dense rankings over one :class:`KnowledgeIndex`."""
 
@@ -113,6 +133,8 @@ class HybridRetriever:
         """
         qtok = [t for t in dict.fromkeys(tokenize(query))]
         if not qtok or not passages or uncovered_topic(query):
+            return 0.0
+        if not quantity_supported(query, passages, self.index):
             return 0.0
         known = [t for t in qtok if t in self.index._vocab]
         vocab_share = len(known) / len(qtok)

@@ -323,3 +323,23 @@ def test_trainer_runs_eval_with_progress(ui, monkeypatch):
     assert len(table) >= 3 and seen
     assert "metriek" in metrics
     assert ui.filter_eval(rows, True, req("trainer")) == [r for r in rows if r[4] != "ja"]
+
+
+def test_crashing_handler_gives_dutch_error_with_code(ui, monkeypatch):
+    def boom(*a, **k):
+        raise RuntimeError("intern detail")
+
+    monkeypatch.setattr(ui.audit, "verify", boom)
+    with pytest.raises(gr.Error) as info:
+        ui.audit_verify(req("reviewer"))
+    assert "foutcode" in str(info.value.message) and "intern detail" not in str(info.value.message)
+    monkeypatch.undo()
+    assert "intact" in ui.audit_verify(req("reviewer"))
+
+
+def test_guarded_keeps_signatures_for_gradio(ui):
+    import inspect
+
+    assert "request" in inspect.signature(ui.audit_verify).parameters
+    assert "progress" in inspect.signature(ui.run_eval).parameters
+    assert "evt" in inspect.signature(ui.audit_pick).parameters

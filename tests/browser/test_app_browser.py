@@ -129,3 +129,14 @@ def test_reviewer_filters_audit_log_and_verifies_chain(login):
     page.locator("#tda-audit-verify").click()
     page.locator("#tda-verify-status").get_by_text("Keten intact").wait_for()
     shot(page, "audit-reviewer")
+
+
+def test_load_smoke_through_http_api(server):
+    """A few simulated users through the same HTTP API the load test uses: no errors."""
+    from evals.loadtest import run_load
+
+    creds = [("b-employer", server["passwords"]["employer"], "employer"),
+             ("b-casemanager", server["passwords"]["casemanager"], "casemanager")]
+    result = run_load(server["url"], creds, users=3, seconds=4)
+    assert result.errors == 0, result.error_samples
+    assert result.turns >= 3 and result.p95_ms is not None
