@@ -105,12 +105,24 @@ class Assistant:
 
     def warm_up(self) -> None:
         """Load lazy models (deduce, embeddings) so the first real turn is fast."""
+        from concurrent.futures import ThreadPoolExecutor
+
         ctx = TurnContext(role="casemanager")
-        try:
+
+        def rails() -> None:
             self.guardrails.check_input("Jan de Vries belde over zijn verzuim.", ctx)
+            self.guardrails.check_output("Volgens de leidraad vraagt u de bedrijfsarts.", ctx, citations=1)
+
+        def retrieval() -> None:
             self.retriever.search("eerste contact na ziekmelding", k=1)
-        except Exception:
-            log.warning("warm-up failed", exc_info=True)
+
+        # deduce (rails) and the embedding model (retrieval) load in parallel: the slowest sets the start time
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            for future in [pool.submit(rails), pool.submit(retrieval)]:
+                try:
+                    future.result()
+                except Exception:
+                    log.warning("warm-up failed", exc_info=True)
 
     # ---- public API ----------------------------------------------------------------------------
 

@@ -78,7 +78,7 @@ def quantity_supported(query: str, passages: list["Passage"], index: KnowledgeIn
     qtok = set(tokenize(query))
     for p in passages[:3]:
         for sent in re.split(r"(?<=[.;:!?])\s+", p.text):
-            if _NUMBER.search(fold(sent)) and qtok & set(tokenize(sent)):
+            if _NUMBER.search(fold(sent)) and len(qtok & set(tokenize(sent))) >= min(2, len(qtok)):
                 return True
     return False
 

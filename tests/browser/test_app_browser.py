@@ -57,8 +57,8 @@ def test_employer_allowed_question_gets_answer_with_citation(login):
 
 def test_employer_sees_no_eval_or_audit_tab_and_cannot_call_them(login, server):
     page = login("employer")
-    assert page.get_by_role("tab", name="Chat").is_visible()
-    assert page.get_by_role("tab", name="Gespreksscript").is_visible()
+    page.get_by_role("tab", name="Chat").wait_for()
+    page.get_by_role("tab", name="Gespreksscript").wait_for()
     assert page.get_by_role("tab", name="Evaluatie").count() == 0 or not page.get_by_role(
         "tab", name="Evaluatie").is_visible()
     assert page.get_by_role("tab", name="Auditlog").count() == 0 or not page.get_by_role(
@@ -98,20 +98,24 @@ def test_casemanager_builds_intake_script_with_mandatory_disclosure(login):
     script.get_by_text("niet de bedrijfsarts").first.wait_for()
     text = script.inner_text()
     assert "taakdelegatie" in text and "Belscript" in text
-    assert page.locator("#tda-script-download").is_visible()
+    page.locator("#tda-script-download").wait_for()  # visible once the script exists
     shot(page, "intake-casemanager")
 
 
 def test_trainer_practice_mode_and_case_form(login):
     page = login("trainer")
-    assert page.locator("#tda-practice").get_by_text("OEFENMODUS").is_visible()
+    page.locator("#tda-practice").get_by_text("OEFENMODUS").wait_for()
     assert page.get_by_role("tab", name="Auditlog").count() == 0 or not page.get_by_role(
         "tab", name="Auditlog").is_visible()
     text = ask(page, "Wat is taakdelegatie door de bedrijfsarts?")
     assert "antwoordtijd" in text
     shot(page, "chat-trainer-practice")
     page.get_by_role("tab", name="Evaluatie").click()
-    page.locator("#tda-run-eval").wait_for()
+    page.locator("#tda-run-eval").click()
+    # the whole suite (~240 runs) with a progress bar; generous on a shared 2-core machine
+    page.locator("#tda-eval-status").get_by_text("runs, waarvan").wait_for(timeout=600_000)
+    assert "metriek" in page.locator("#tda-eval-metrics").inner_text()
+    page.locator("#tda-eval-download").wait_for()
     shot(page, "eval-trainer")
 
 
