@@ -53,6 +53,9 @@ _LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "
 _NO_LEET = re.compile(
     r"^(?:\d+(?:e|de|ste|x|ml|mg|kg|km|uur|u|jr|jaar|wk|mnd|cm|mm|g)?|[a-z]?\d+[a-z]?|wia|wga|avg|zw|b[0-9]|a[0-9])$"
 )
+# Short mixed tokens kept by _NO_LEET ("h1j", "3n", "v44k") and units that are never leetspeak.
+_SHORT_LEET = re.compile(r"^[a-z]?\d+[a-z]?$")
+_UNIT = re.compile(r"^\d+(?:e|de|ste|x|ml|mg|kg|km|uur|u|jr|jaar|wk|mnd|cm|mm|g)?$|^[ab][0-9]$")
 _TOKEN = re.compile(r"[a-z0-9@$!|€]+")
 # Runs of single letters separated by dots, spaces, dashes, underscores, asterisks ("b.u.r.n-o.u.t").
 _SPLIT_RUN = re.compile(r"(?<![a-z0-9])[a-z](?:[ .\-_*·•/]{1,2}[a-z](?![a-z0-9])){2,}")
@@ -189,27 +192,45 @@ def normalize_with_map(text: str) -> tuple[str, list[int]]:
                 idx.append(i)
     s = "".join(chars)
 
-    # 2. Leetspeak inside tokens that contain letters ("k4nker", "d3pr3ssi3", "burn0ut").
+    # 2. Leetspeak inside tokens that contain letters ("k4nker", "d3pr3ssi3", "burn0ut"). Short
+    # tokens such as "h1j" or "3n" look like codes and are only decoded when the message holds
+    # at least one unambiguous leetspeak word ("1s h1j d3pr3ss13f").
     buf = list(s)
+    short: list[re.Match] = []
+    strong = 0
     for m in _TOKEN.finditer(s):
         tok = m.group(0)
         if not any(c.isalpha() for c in tok) or not any(c in _LEET for c in tok):
             continue
         if _NO_LEET.match(tok):
+            if _SHORT_LEET.match(tok) and not _UNIT.match(tok):
+                short.append(m)
             continue
         letters = sum(c.isalpha() for c in tok)
         if letters < 2:
             continue
+        strong += 1
         for j, c in enumerate(tok):
             if c in _LEET:
                 buf[m.start() + j] = _LEET[c]
+    if strong:
+        for m in short:
+            for j, c in enumerate(m.group(0)):
+                if c in _LEET:
+                    buf[m.start() + j] = _LEET[c]
     s = "".join(buf)
 
-    # 3. Letters split by separators are joined ("k a n k e r", "b.u.r.n-o.u.t").
+    # 3. Letters split by separators are joined ("k a n k e r", "b.u.r.n-o.u.t"). When a run
+    # uses dots (or other marks) inside words, a gap of spaces only is a word break
+    # ("W.a.t i.s" -> "wat is").
     drop: set[int] = set()
     for m in _SPLIT_RUN.finditer(s):
+        gaps = re.findall(r"[^a-z]+", m.group(0))
+        marked = any(g.strip() for g in gaps)
         for j in range(m.start(), m.end()):
             if s[j] in _SEPARATORS:
+                if marked and s[j] == " " and s[j - 1].isalpha() and s[j + 1].isalpha():
+                    continue  # a lone space between two letters: word break
                 drop.add(j)
     # 4. Hyphens between letters are dropped ("burn-out" -> "burnout").
     for m in _HYPHEN_BETWEEN.finditer(s):

@@ -83,3 +83,18 @@ def test_clean_input_decodes_utf8_bytes_and_keeps_newlines():
 def test_clean_input_lone_surrogate_does_not_crash():
     r = clean_input("abc\ud800def", 4000)
     assert r.text == "abcdef"
+
+
+def test_short_leet_tokens_decoded_only_next_to_clear_leetspeak():
+    from guardrails.normalize import normalize_for_matching
+
+    assert normalize_for_matching("1s h1j d3pr3ss13f?") == "is hij depressief?"
+    # Without an unambiguous leetspeak word, codes and units stay as they are.
+    assert normalize_for_matching("Week 3n, afdeling b2, 20mg") == "week 3n, afdeling b2, 20mg"
+
+
+def test_dotted_letters_keep_word_breaks():
+    from guardrails.normalize import normalize_for_matching
+
+    assert normalize_for_matching("W.a.t i.s z.i.j.n z.i.e.k.t.e?") == "wat is zijn ziekte?"
+    assert normalize_for_matching("k a n k e r") == "kanker"
