@@ -287,7 +287,7 @@ class Assistant:
 
     # ---- helpers -------------------------------------------------------------------------------
 
-    _CLAUSE_SPLIT = re.compile(r"(?<=[?.!])\s+|[,;]?\s+\b(?:en daarna|daarna|en verder|en (?=wat|welke|hoe|kun|kan|"
+    _CLAUSE_SPLIT = re.compile(r"(?<=[?.!])\s+|[,;]?\s+\b(?:en daarna|en verder|en (?=wat|welke|hoe|kun|kan|"
                                r"mag|is|heeft|geef|leg|stuur|vat|maak|beoordeel|verwijs|schrijf))\b\s*",
                                re.IGNORECASE)
     _QUESTION = re.compile(r"\?\s*$|^(wat|welke|welk|hoe|waarom|wanneer|wie|waar|mag|mogen|kan|kun|kunnen|moet|"
