@@ -266,7 +266,7 @@ class Assistant:
         # output rails over the text and every quote shown
         t = _now()
         out = self.guardrails.check_output(answer_text, ctx, user_text=cleaned.text, citations=len(citations),
-                                           source_text=self.llm is None or not llm_used)
+                                           source_text=not llm_used)
         trace += [d.to_dict() for d in out.decisions]
         if out.blocked:
             timings["output_rails"] = (_now() - t) * 1000
@@ -428,7 +428,7 @@ class Assistant:
                 break
         citations: list[Citation] = []
         bullets = []
-        for pi in sorted(chosen, key=lambda i: min(si for si, _ in chosen[i]) * 0 + i):
+        for pi in sorted(chosen):  # passages in rank order
             p, pd = passages[pi], passage_dicts[pi]
             n = len(citations) + 1
             lines = tuple(pd.get("lines", p.lines))
