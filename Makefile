@@ -34,6 +34,7 @@ ingest: install
 
 bench: install
 	$(PY) -m evals.bench_retrieval
+	$(PY) -m evals.bench_intent
 
 eval: install
 	$(VENV)/bin/tda eval --report reports/eval

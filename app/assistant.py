@@ -82,9 +82,12 @@ class Assistant:
         settings = settings or load_settings()
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         index = KnowledgeIndex.load_or_build(settings, progress=progress)
+        from guardrails.intent.store import ModelProvider
         from guardrails.pipeline import Guardrails
 
-        guardrails = Guardrails.load()
+        intent_model = ModelProvider(settings.intent_dir, config=settings.intent_config())
+        intent_model()  # load, or build when the corpus, code or settings changed (fails loudly here, not mid-call)
+        guardrails = Guardrails.load(intent_model=intent_model)
         audit_log = None
         if settings.audit_enabled if audit is None else audit:
             from app.audit import AuditLog

@@ -312,6 +312,28 @@ def _sanitize_decision(d: Any, flags: dict) -> dict:
         evidence.append(item)
     if evidence:
         out["evidence"] = evidence
+    exp = d.get("explanation")
+    if isinstance(exp, dict):
+        # the intent model's explanation: ids and numbers kept, example texts redacted like all free text
+        item: dict = {}
+        for k in ("intent", "refuse_intent"):
+            if exp.get(k):
+                item[k] = _clean(str(exp[k]), limit=80)
+        for k in ("score", "refuse_score", "threshold", "history_turns"):
+            if k in exp:
+                item[k] = _number(exp[k])
+        if exp.get("from_history"):
+            item["from_history"] = True
+        nearest = []
+        for n in exp.get("nearest") or ():
+            if isinstance(n, dict):
+                text, ok = _redact_aux(str(n.get("text", "")))
+                flags["ok"] &= ok
+                nearest.append({"text": text, "intent": _clean(str(n.get("intent", "")), limit=80),
+                                "similarity": _number(n.get("similarity"))})
+        if nearest:
+            item["nearest"] = nearest
+        out["explanation"] = item
     return out
 
 

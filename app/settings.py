@@ -39,6 +39,8 @@ class Settings(BaseModel):
     candidates: int = 30
     top_k: int = 5
     not_found_threshold: float = 0.3
+    # Intent model (guardrails/intent): fixed per-role thresholds override the calibrated ones
+    intent_thresholds: dict[str, float] | None = None
     # Input limits
     max_input_chars: int = 4000
     # Optional LLM backend: "none" keeps the offline extractive composer.
@@ -54,6 +56,17 @@ class Settings(BaseModel):
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"
+
+    @property
+    def intent_dir(self) -> Path:
+        """Where the trained intent model is stored."""
+        return self.data_dir / "intent"
+
+    def intent_config(self):
+        """The intent model's configuration from these settings."""
+        from guardrails.intent.model import IntentConfig
+
+        return IntentConfig(thresholds=dict(self.intent_thresholds) if self.intent_thresholds else None)
 
     def index_fingerprint(self) -> dict:
         """Settings that change the built index (a change triggers a rebuild)."""

@@ -236,7 +236,27 @@ def render_why(reply) -> str:
     timings = getattr(reply, "timings_ms", {}) or {}
     timing = " · ".join(f"{k} {float(v):.0f} ms" for k, v in timings.items())
     body = "\n".join(rows) if len(rows) > 2 else "_Geen railbeslissingen vastgelegd._"
-    return f"{head}\n\n{body}\n\n<span class=\"tda-meta\">{timing}</span>"
+    intent = render_intent(reply)
+    return f"{head}\n\n{intent}{body}\n\n<span class=\"tda-meta\">{timing}</span>"
+
+
+def render_intent(reply) -> str:
+    """Markdown of the intent model's explanation: intent, score, threshold, three nearest examples."""
+    for d in list(getattr(reply, "decisions", []) or []):
+        e = d.get("explanation") if isinstance(d, dict) else getattr(d, "explanation", None)
+        if not e:
+            continue
+        lines = [f"**Herkende intentie:** {_md_escape(e.get('intent'))} (score {float(e.get('score', 0)):.2f}); "
+                 f"weigerscore voor uw rol {float(e.get('refuse_score', 0)):.2f}, drempel "
+                 f"{float(e.get('threshold', 0)):.2f}"
+                 + (" · gelezen met uw eerdere berichten" if e.get("history_turns") else "")]
+        near = e.get("nearest") or []
+        if near:
+            lines.append("Meest gelijkende trainingsvoorbeelden:")
+            lines += [f"- _{_md_escape(n.get('text'))}_ ({_md_escape(n.get('intent'))}, "
+                      f"{float(n.get('similarity', 0)):.2f})" for n in near]
+        return "\n".join(lines) + "\n\n"
+    return ""
 
 
 def _chunks(text: str, n: int = 3) -> Iterator[str]:
@@ -510,6 +530,28 @@ class TdaUI:
         verb = "bijgewerkt" if editing_id else "toegevoegd"
         return f"Case **{html.escape(saved.id)}** {verb}; hij telt mee in de volgende evaluatie."
 
+    @guarded
+    def add_intent_example(self, intent_id, role, text, counter_intent, request: gr.Request,
+                           progress=gr.Progress()):
+        """Append a trainer's example to an intent file and rebuild the intent model."""
+        self.role_for(request, EVAL_ROLES)
+        from guardrails.intent.corpus import add_example
+
+        counter = str(counter_intent or "").strip() or None
+        try:
+            split = add_example(str(intent_id or ""), str(text or ""), role=role or None, counter_intent=counter)
+        except ValueError as exc:
+            raise gr.Error(f"Het voorbeeld is niet toegevoegd: {html.escape(str(exc))}",
+                           title="Ongeldig voorbeeld") from None
+        progress(0.1, desc="Intentiemodel opnieuw trainen")
+        provider = getattr(getattr(self.assistant, "guardrails", None), "intent_model", None)
+        if provider is not None and hasattr(provider, "reload"):
+            provider.reload()
+        where = ("de testset (wordt alleen gemeten, niet getraind)" if split == "test"
+                 else "de trainingsset")
+        return (f"Voorbeeld toegevoegd aan **{html.escape(str(intent_id))}**; het valt in {where}. "
+                "Het intentiemodel is opnieuw getraind.")
+
     # -- reviewer: audit log -------------------------------------------------------------------
     def _need_audit(self):
         if self.audit is None:
@@ -680,6 +722,20 @@ class TdaUI:
                             c_notes = gr.Textbox(label="Notitie")
                         save = gr.Button("Case opslaan", elem_id="tda-case-save")
                         case_status = gr.Markdown("")
+                    with gr.Accordion("Voorbeeld aan een intentie toevoegen", open=False, elem_id="tda-intent-form"):
+                        gr.Markdown("Leer het intentiemodel een formulering: kies de intentie, de rol en typ "
+                                    "het bericht. Een tegenvoorbeeld is een toegestaan bericht dat op de "
+                                    "intentie lijkt. Het model wordt daarna opnieuw getraind.")
+                        with gr.Row():
+                            i_intent = gr.Dropdown(label="Intentie", choices=_intent_choices(),
+                                                   elem_id="tda-intent-id")
+                            i_role = gr.Dropdown(label="Rol", choices=list(CHAT_ROLES), value="employer")
+                            i_counter = gr.Dropdown(label="Tegenvoorbeeld van (toegestane intentie)",
+                                                    choices=[("(geen: gewoon voorbeeld)", "")] + _allow_choices(),
+                                                    value="")
+                        i_text = gr.Textbox(label="Bericht", lines=2, elem_id="tda-intent-text")
+                        i_save = gr.Button("Voorbeeld toevoegen", elem_id="tda-intent-save")
+                        i_status = gr.Markdown("", elem_id="tda-intent-status")
                 with gr.Tab("Auditlog", id="audit", visible=False, elem_id="tab-audit") as tab_audit:
                     with gr.Row():
                         f_from = gr.Textbox(label="Vanaf (JJJJ-MM-DD)")
@@ -729,6 +785,8 @@ class TdaUI:
                                                      c_notes], api_visibility="private")
             save.click(self.save_case, [editing, c_id, c_role, c_messages, c_expected, c_mention, c_tags, c_notes],
                        case_status, api_name="eval_case_save")
+            i_save.click(self.add_intent_example, [i_intent, i_role, i_text, i_counter], i_status,
+                         api_name="eval_intent_example")
             search.click(self.audit_query, filters, [audit_table, audit_status], api_name="audit_query")
             tab_audit.select(self.audit_query, filters, [audit_table, audit_status], api_visibility="private")
             show.click(self.audit_detail, rec_id, detail, api_name="audit_detail")
@@ -749,6 +807,27 @@ class TdaUI:
 
 
 # -- helpers for the trainer and reviewer tabs ------------------------------------------------------
+
+def _intent_choices() -> list[tuple[str, str]]:
+    """(label, id) of every intent in the corpus, for the trainer's form."""
+    from guardrails.intent.corpus import INTENT_DIR, load_intent_file
+
+    out = []
+    for path in sorted(INTENT_DIR.glob("*.yaml")):
+        try:
+            spec = load_intent_file(path)
+        except Exception:
+            continue
+        verdict = "weigeren" if spec.decision == "refuse" else "toegestaan"
+        out.append((f"{spec.id} ({verdict}): {spec.description[:60]}", spec.id))
+    return out
+
+
+def _allow_choices() -> list[tuple[str, str]]:
+    from guardrails.intent.corpus import ALLOW_INTENTS
+
+    return [(i, i) for i in ALLOW_INTENTS]
+
 
 def _short(value: Any, n: int = 120) -> str:
     s = "" if value is None else str(value)

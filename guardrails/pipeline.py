@@ -16,6 +16,7 @@ closed), and each decision carries its duration.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
 import time
 from pathlib import Path
@@ -80,8 +81,7 @@ def run_rails(rails: Sequence[BaseRail], text: str, ctx: TurnContext, *, fail_fa
 
 
 def _with_duration(d: Decision, ms: float) -> Decision:
-    return Decision(rail=d.rail, action=d.action, rule_id=d.rule_id, reason=d.reason, evidence=d.evidence,
-                    text=d.text, risk=d.risk, category=d.category, duration_ms=ms)
+    return dataclasses.replace(d, duration_ms=ms)
 
 
 class Guardrails:
@@ -92,8 +92,15 @@ class Guardrails:
         stages: Instantiated rails per stage, in ``rails.yaml`` order.
     """
 
-    def __init__(self, policy: Policy):
+    def __init__(self, policy: Policy, *, intent_model=None, check_rules: bool = True):
         self.policy = policy
+        # The intent model provider (a zero-argument callable); default: trained in memory once per process.
+        if intent_model is None:
+            from guardrails.intent.store import ModelProvider
+
+            intent_model = ModelProvider()
+        self.intent_model = intent_model
+        deps = {"intent_model": intent_model}
         self.stages: dict[str, list[BaseRail]] = {}
         for stage in STAGES:
             rails = []
@@ -102,7 +109,7 @@ class Guardrails:
                 if cls is None:
                     raise ValueError(f"rails.yaml: unknown rail type {spec.type!r} in stage {stage}; "
                                      f"known: {sorted(RAIL_TYPES)}")
-                rails.append(cls(policy, stage=stage, **spec.params))
+                rails.append(cls(policy, stage=stage, deps=deps, **spec.params))
             self.stages[stage] = rails
         # Output rails for verbatim source text (quotes, extractive answers, script lines): the same
         # rails, but PII detection by patterns only - the sources hold no user data, and the name
@@ -112,17 +119,23 @@ class Guardrails:
             params = dict(spec.params)
             if spec.type == "pii":
                 params["entities"] = list(SOURCE_PII_ENTITIES)
-            self.source_output.append(RAIL_TYPES[spec.type](policy, stage="output", **params))
+            self.source_output.append(RAIL_TYPES[spec.type](policy, stage="output", deps=deps, **params))
         self._error_rule = policy.rule(ERROR_RULE)
         from guardrails.refusals import RefusalTemplates
 
         self.templates = RefusalTemplates.load()
-        self._check_rule_usage()
+        if check_rules:
+            self._check_rule_usage()
 
     @classmethod
-    def load(cls, directory: Path | str | None = None) -> "Guardrails":
-        """Load the policy from ``guardrails/policies`` (or ``directory``) and build the rails."""
-        return cls(Policy.load(directory or POLICY_DIR))
+    def load(cls, directory: Path | str | None = None, *, intent_model=None) -> "Guardrails":
+        """Load the policy from ``guardrails/policies`` (or ``directory``) and build the rails.
+
+        Args:
+            directory: Policy directory.
+            intent_model: Provider of the intent model (``guardrails.intent.store.ModelProvider``).
+        """
+        return cls(Policy.load(directory or POLICY_DIR), intent_model=intent_model)
 
     def _check_rule_usage(self) -> None:
         """Every rule belongs to a rail that exists (checked by the policy) and every rail has rules."""

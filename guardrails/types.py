@@ -54,9 +54,10 @@ class Decision:
     risk: float = 0.0
     category: Category | None = None
     duration_ms: float = 0.0
+    explanation: dict | None = None  # model-backed rails: intent, score, threshold, nearest examples
 
     def to_dict(self) -> dict:
-        return {
+        d = {
             "rail": self.rail,
             "action": self.action.value,
             "rule_id": self.rule_id,
@@ -69,6 +70,9 @@ class Decision:
             ],
             "duration_ms": round(self.duration_ms, 3),
         }
+        if self.explanation is not None:
+            d["explanation"] = self.explanation
+        return d
 
 
 @dataclass(frozen=True)

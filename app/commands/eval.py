@@ -24,6 +24,8 @@ def register(subparsers) -> None:
                    help="retrieval metrics: passages of the turn, plus a retrieve() call for turns refused "
                         "before retrieval (auto); turn passages only (turn); none (off)")
     p.add_argument("--gate", action="store_true", help="exit 1 when the gate is red")
+    p.add_argument("--no-corpus", action="store_true",
+                   help="leave out the intent corpus's test split (generalisation to unseen messages)")
     p.set_defaults(func=run)
 
 
@@ -42,6 +44,13 @@ def _progress_bar():
             bar.close()
 
     return progress
+
+
+def _generalisation_text(g: dict) -> str:
+    from evals import intent_eval
+
+    return intent_eval.format_metrics(
+        g, "Generalisatie: testsplit van het intentiecorpus (nooit op getraind of afgestemd), via Assistant.respond")
 
 
 def run(args) -> int:
@@ -72,10 +81,27 @@ def run(args) -> int:
     if args.report:
         paths = write_report(result, args.report)
         print("report: " + ", ".join(str(p) for p in paths.values()), file=sys.stderr)
+    generalisation = None
+    if not args.no_corpus:
+        from evals import intent_eval
+
+        generalisation = intent_eval.evaluate_responder(assistant, progress=_progress_bar())
+        if args.report:
+            out = Path(args.report)
+            (out / "generalisation.json").write_text(json.dumps(generalisation, ensure_ascii=False, indent=1),
+                                                     encoding="utf-8")
+            (out / "generalisation.txt").write_text(_generalisation_text(generalisation) + "\n", encoding="utf-8")
     if args.json:
-        print(json.dumps({"metrics": result.metrics, "gate": result.gate()}, ensure_ascii=False, indent=1))
+        payload = {"metrics": result.metrics, "gate": result.gate()}
+        if generalisation is not None:
+            payload["corpus_test_split"] = {k: v for k, v in generalisation.items() if k != "failures"}
+        print(json.dumps(payload, ensure_ascii=False, indent=1))
     else:
+        print("Eigen cases en referentiecases (de regels en kaarten zijn hierop afgestemd):")
         print(summary_table(result))
+        if generalisation is not None:
+            print()
+            print(_generalisation_text(generalisation))
     if args.compare:
         diff = compare(EvalResult.load(args.compare), result)
         print()

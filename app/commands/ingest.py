@@ -35,4 +35,10 @@ def run(args) -> int:
         print(notice, file=sys.stderr)
     print(f"kennisindex gereed: {len(index.chunks)} passages uit 5 documenten in {settings.data_dir} "
           f"({time.perf_counter() - t:.1f} s)")
+    from guardrails.intent.store import load_or_build
+
+    t = time.perf_counter()
+    model = load_or_build(settings.intent_dir, config=settings.intent_config(), rebuild=args.rebuild)
+    print(f"intentmodel gereed: {len(model.classes)} intenties, drempels per rol {model.thresholds} "
+          f"({time.perf_counter() - t:.1f} s)")
     return 0

@@ -8,6 +8,7 @@ from guardrails.rails import (  # noqa: F401  (imported for their @register side
     delegation,
     health,
     health_data,
+    intent,
     injection,
     judgement,
     medical_judgement,

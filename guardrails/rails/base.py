@@ -54,10 +54,11 @@ class BaseRail:
     type_name: ClassVar[str] = ""
     stages: ClassVar[tuple[str, ...]] = ("input",)
 
-    def __init__(self, policy: Policy, *, stage: str, **params: Any):
+    def __init__(self, policy: Policy, *, stage: str, deps: dict | None = None, **params: Any):
         if stage not in self.stages:
             raise ValueError(f"rail {self.type_name!r} cannot run in stage {stage!r}")
         self.policy = policy
+        self.deps = dict(deps or {})   # services a rail needs (e.g. the intent model provider)
         self.stage = stage
         self.params = params
         self.always = bool(params.get("always", False))
@@ -68,14 +69,15 @@ class BaseRail:
         return Decision(rail=self.name, action=Action.ALLOW, **kw)
 
     def decide(self, rule: Rule, *, action: Action | None = None, evidence=(), text: str | None = None,
-               risk: float | None = None, reason: str | None = None) -> Decision:
+               risk: float | None = None, reason: str | None = None,
+               explanation: dict | None = None) -> Decision:
         """A decision citing ``rule``."""
         action = action or rule.action
         if risk is None:
             risk = {Action.BLOCK: 0.9, Action.PARTIAL: 0.6, Action.REDACT: 0.4, Action.ESCALATE: 0.5}.get(action, 0.0)
         return Decision(
             rail=self.name, action=action, rule_id=rule.id, reason=reason or " ".join(rule.reason.split()),
-            evidence=tuple(evidence), text=text, risk=risk, category=rule.category,
+            evidence=tuple(evidence), text=text, risk=risk, category=rule.category, explanation=explanation,
         )
 
     def check(self, text: str, ctx: TurnContext) -> Decision:  # pragma: no cover - interface

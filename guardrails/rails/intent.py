@@ -1,0 +1,84 @@
+"""Input rail: the trained intent model (``guardrails.intent``) decides what a message asks.
+
+One decision path: the model proposes an intent with a score for the user's role; when the
+summed score of the intents refused for that role reaches the role's threshold, the most probable
+refused intent's policy rule (``rules.yaml``) supplies the reason, the source lines and the
+alternative. The decision carries an explanation: intent, score, threshold and the three nearest
+training examples.
+
+The model is given to the rail by the pipeline (``deps["intent_model"]``, a zero-argument
+callable). A model that is missing or fails to load raises here, and the pipeline turns that
+into a BLOCK citing ``system.rail_error``: the check fails closed, it never allows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from guardrails.policy import Policy
+from guardrails.rails.base import BaseRail, register
+from guardrails.types import Action, Decision, Evidence, TurnContext
+
+
+def previous_user_turns(history: list[dict] | None) -> list[str]:
+    """The user's earlier messages (messages-format history), oldest first."""
+    out = []
+    for m in history or []:
+        if isinstance(m, dict) and m.get("role") == "user" and isinstance(m.get("content"), str):
+            if m["content"].strip():
+                out.append(m["content"])
+    return out
+
+
+@register("intent")
+class IntentModelRail(BaseRail):
+    """The intent model as a rail (see the module docstring)."""
+
+    stages = ("input",)
+
+    def __init__(self, policy: Policy, *, stage: str, **params: Any):
+        super().__init__(policy, stage=stage, **params)
+        self._provider: Callable[[], Any] | None = self.deps.get("intent_model")
+        self.neighbours = int(params.get("neighbours", 3))
+
+    def model(self):
+        """The loaded intent model; raises when it is not available (the pipeline fails closed)."""
+        if self._provider is None:
+            raise RuntimeError("no intent model configured")
+        model = self._provider()
+        if model is None:
+            raise RuntimeError("intent model unavailable")
+        return model
+
+    def rule_for(self, intent: str, role: str):
+        """The policy rule cited when ``intent`` is refused for ``role``."""
+        spec = self.model().intents[intent]
+        rule_id = spec.get("role_rules", {}).get(role) or spec["rules"][0]
+        return self.policy.rule(rule_id)
+
+    def check(self, text: str, ctx: TurnContext) -> Decision:
+        """Classify ``text`` with the user's earlier turns, for the role in ``ctx``."""
+        model = self.model()
+        history = previous_user_turns(ctx.history)
+        pred = model.predict(text or "", ctx.role, history, neighbours=self.neighbours)
+        explanation = {
+            "intent": pred.intent,
+            "score": round(pred.score, 3),
+            "refuse_intent": pred.refuse_intent,
+            "refuse_score": round(pred.refuse_score, 3),
+            "threshold": pred.threshold,
+            "history_turns": min(len(history), model.config.history_turns),
+            "nearest": [{"text": n.text, "intent": n.intent, "similarity": n.similarity} for n in pred.neighbours],
+        }
+        if not pred.refused:
+            return self.allow(risk=pred.refuse_score, explanation=explanation)
+        rule = self.rule_for(pred.refuse_intent, ctx.role)
+        evidence = (Evidence(start=0, end=len(text or ""), label=pred.refuse_intent,
+                             score=round(pred.refuse_intent_score, 3), detector="intent_model"),)
+        reason = " ".join(rule.reason.split())
+        if explanation["history_turns"] and not model.predict(text or "", ctx.role, (), neighbours=0).refused:
+            reason += " (Dit volgt uit dit bericht samen met uw eerdere berichten.)"
+            explanation["from_history"] = True
+        return self.decide(rule, action=Action.BLOCK, evidence=evidence, risk=pred.refuse_score,
+                           reason=reason, explanation=explanation)
