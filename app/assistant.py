@@ -15,6 +15,7 @@ from functools import lru_cache
 import app  # noqa: F401  (offline environment first)
 from app.reply import Citation, Reply, RuleRef
 from app.settings import ROLES, Settings, load_settings
+from guardrails.intent.clauses import CLAUSE_SPLIT
 from guardrails.types import Action, TurnContext, Verdict
 from knowledge.documents import load_manifest, source_lines
 from knowledge.index import KnowledgeIndex
@@ -290,9 +291,7 @@ class Assistant:
 
     # ---- helpers -------------------------------------------------------------------------------
 
-    _CLAUSE_SPLIT = re.compile(r"(?<=[?.!])\s+|[,;]?\s+\b(?:en daarna|en verder|en (?=wat|welke|hoe|kun|kan|"
-                               r"mag|is|heeft|geef|leg|stuur|vat|maak|beoordeel|verwijs|schrijf))\b\s*",
-                               re.IGNORECASE)
+    _CLAUSE_SPLIT = CLAUSE_SPLIT
     _QUESTION = re.compile(r"\?\s*$|^(wat|welke|welk|hoe|waarom|wanneer|wie|waar|mag|mogen|kan|kun|kunnen|moet|"
                            r"moeten|is|zijn|geef|leg|noem|beschrijf|licht)\b", re.IGNORECASE)
 

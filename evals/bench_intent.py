@@ -6,7 +6,8 @@
    per role, refusal recall at a false-refusal rate of at most 5 %.
 2. The shipped model (trained on the train split) on the TEST split, which nothing was tuned on:
    per category and per role, multi-turn, confusion matrix, perturbation stability.
-3. The input rails on the test split: model + patterns (as shipped), model alone, patterns alone.
+3. The input rails on the test split: as shipped, without clause-level classification, without
+   the injection and role-claim patterns.
 4. Latency of the input rails (warm).
 
 Writes ``evals/reports/intent.txt`` and ``intent.json``. Run: ``python -m evals.bench_intent``.
@@ -29,7 +30,6 @@ from guardrails.intent.corpus import ROLES, load_corpus
 from guardrails.intent.model import IntentConfig, intent_table, prepare, train
 
 REPORT_DIR = Path(__file__).resolve().parent / "reports"
-PATTERN_RAILS = ("medical_judgement", "delegation", "health_data", "scope")
 
 
 def _recall_at_frr(scores: np.ndarray, refuse: np.ndarray, budget: float = 0.05) -> float:
@@ -128,13 +128,16 @@ def compare_models(corpus, folds: int = 4, seed: int = 13) -> dict:
     return out
 
 
-def _guardrails_variant(base, *, keep_intent: bool, keep_patterns: bool):
+def _guardrails_variant(base, *, clauses: bool = True, injection_patterns: bool = True):
     from guardrails.pipeline import Guardrails
 
     policy = copy.copy(base.policy)
     rails = copy.deepcopy(policy.rails)
-    rails.input = [s for s in rails.input
-                   if (s.type != "intent" or keep_intent) and (s.type not in PATTERN_RAILS or keep_patterns)]
+    for spec in rails.input:
+        if spec.type == "intent":
+            spec.params = {**spec.params, "clauses": clauses}
+    if not injection_patterns:
+        rails.input = [s for s in rails.input if s.type != "injection"]
     policy.rails = rails
     return Guardrails(policy, intent_model=base.intent_model, check_rules=False)
 
@@ -206,9 +209,9 @@ def main(argv=None) -> int:
     provider._model = model
     base = Guardrails.load(intent_model=provider)
     lines.append("\n3. Input rails on the TEST split")
-    for name, kw in (("model + patterns (shipped)", dict(keep_intent=True, keep_patterns=True)),
-                     ("model alone", dict(keep_intent=True, keep_patterns=False)),
-                     ("patterns alone (before)", dict(keep_intent=False, keep_patterns=True))):
+    for name, kw in (("as shipped: injection patterns + intent model with clauses", {}),
+                     ("without clause-level classification", dict(clauses=False)),
+                     ("without the injection/role-claim patterns", dict(injection_patterns=False))):
         g = _guardrails_variant(base, **kw)
         mm = intent_eval.metrics(intent_eval.run(rails_classifier(g), corpus, test))
         report.setdefault("rails_test", {})[name] = mm

@@ -48,3 +48,29 @@ def assert_outcome(v: Verdict, expected: str, rule_id: str | None = None) -> Non
     elif rule_id is not None:
         decisive = v.blocking or (v.partial[0] if v.partial else None)
         assert decisive is not None and decisive.rule_id == rule_id, f"expected rule {rule_id}; {trace}"
+
+
+def table_outcomes(guardrails, rows) -> list[tuple]:
+    """Run ``(role, text, expected, rule_id, borderline)`` rows; return ``(row, got)`` pairs."""
+    from guardrails.types import TurnContext
+
+    return [(row, outcome(guardrails.check_input(row[1], TurnContext(role=row[0])))) for row in rows]
+
+
+def assert_table_floor(results, *, decision: float, category: float) -> None:
+    """Decision (refuse vs allow) and category agreement of a table of pattern-era rows.
+
+    These rows were written together with the hand-made patterns the intent model replaced; they are
+    tuned cases, so they are held to a floor instead of row by row (figures in evals/reports/).
+    """
+    def refused(label: str) -> bool:
+        return label.startswith("block") or label == "partial"
+
+    ok = [r for r, got in results if refused(r[2]) == refused(got)]
+    cat_rows = [(r, got) for r, got in results if r[2].startswith("block:") and got.startswith("block:")]
+    cat_ok = [1 for r, got in cat_rows if r[2] == got]
+    wrong = [(r[0], r[1], r[2], got) for r, got in results if refused(r[2]) != refused(got)]
+    d_acc = len(ok) / len(results)
+    c_acc = len(cat_ok) / len(cat_rows) if cat_rows else 1.0
+    assert d_acc >= decision, f"decision agreement {d_acc:.3f} < {decision}; wrong: {wrong}"
+    assert c_acc >= category, f"category agreement {c_acc:.3f} < {category}"

@@ -5,15 +5,12 @@ Importing this package imports every rail module, which fills :data:`RAIL_TYPES`
 
 from guardrails.rails import (  # noqa: F401  (imported for their @register side effect)
     citation,
-    delegation,
     health,
     health_data,
     intent,
     injection,
     judgement,
-    medical_judgement,
     pii,
-    scope,
 )
 from guardrails.rails.base import RAIL_TYPES, BaseRail, IntentRail, register
 

@@ -117,7 +117,7 @@ class Analysis:
 
 
 class Analyzer:
-    """Sentence analysis with the policy's macros (PERM, QSTART, REQ, HTOPIC, DOMAIN)."""
+    """Sentence analysis with the policy's macros (PERM, QSTART, REQ, HTOPIC)."""
 
     def __init__(self, policy: Policy):
         self.policy = policy
@@ -125,7 +125,6 @@ class Analyzer:
         self.qstart = policy.compile("{QSTART}")
         self.req = policy.compile("{REQ}")
         self.htopic = policy.compile(r"\b(?:{HTOPIC})")
-        self.domain = policy.compile("{DOMAIN}")
         self.lexicon = get_lexicon()
         self.analyze = functools.lru_cache(maxsize=512)(self._analyze)
 
@@ -156,7 +155,7 @@ class Analyzer:
         return Analysis(
             original=text, norm=norm, index=tuple(index), sentences=tuple(sentences),
             health_count=len(health_spans), topic=any(s.topic for s in sentences),
-            domain=bool(self.domain.search(norm)),
+            domain=False,  # out-of-domain messages are the intent model's out_of_scope intent
         )
 
 

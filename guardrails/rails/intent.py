@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from guardrails.intent.clauses import MAX_CLAUSES, is_request, split_clauses
 from guardrails.policy import Policy
 from guardrails.rails.base import BaseRail, register
 from guardrails.types import Action, Decision, Evidence, TurnContext
@@ -41,6 +42,7 @@ class IntentModelRail(BaseRail):
         super().__init__(policy, stage=stage, **params)
         self._provider: Callable[[], Any] | None = self.deps.get("intent_model")
         self.neighbours = int(params.get("neighbours", 3))
+        self.clauses = bool(params.get("clauses", True))
 
     def model(self):
         """The loaded intent model; raises when it is not available (the pipeline fails closed)."""
@@ -58,10 +60,28 @@ class IntentModelRail(BaseRail):
         return self.policy.rule(rule_id)
 
     def check(self, text: str, ctx: TurnContext) -> Decision:
-        """Classify ``text`` with the user's earlier turns, for the role in ``ctx``."""
+        """Classify ``text`` with the user's earlier turns, for the role in ``ctx``.
+
+        The whole message is classified, and so is each clause of a compound message that is a
+        question or request of its own, read with the turns and clauses before it: the refused
+        clause with the highest score decides.
+        """
         model = self.model()
         history = previous_user_turns(ctx.history)
         pred = model.predict(text or "", ctx.role, history, neighbours=self.neighbours)
+        clause = None
+        if not pred.refused and self.clauses:
+            parts = split_clauses(text or "")
+            if 2 <= len(parts) <= MAX_CLAUSES:
+                before: list[str] = []
+                for part in parts:
+                    if is_request(part):
+                        p = model.predict(part, ctx.role, [*history, *before], neighbours=self.neighbours)
+                        if p.refused and (clause is None or p.refuse_score > clause[1].refuse_score):
+                            clause = (part, p)
+                    before.append(part)
+        if clause is not None:
+            pred = clause[1]
         explanation = {
             "intent": pred.intent,
             "score": round(pred.score, 3),
@@ -71,13 +91,16 @@ class IntentModelRail(BaseRail):
             "history_turns": min(len(history), model.config.history_turns),
             "nearest": [{"text": n.text, "intent": n.intent, "similarity": n.similarity} for n in pred.neighbours],
         }
+        if clause is not None:
+            explanation["clause"] = True   # decided by one clause of a compound message
         if not pred.refused:
             return self.allow(risk=pred.refuse_score, explanation=explanation)
         rule = self.rule_for(pred.refuse_intent, ctx.role)
         evidence = (Evidence(start=0, end=len(text or ""), label=pred.refuse_intent,
                              score=round(pred.refuse_intent_score, 3), detector="intent_model"),)
         reason = " ".join(rule.reason.split())
-        if explanation["history_turns"] and not model.predict(text or "", ctx.role, (), neighbours=0).refused:
+        if clause is None and explanation["history_turns"] and not model.predict(text or "", ctx.role, (),
+                                                                                  neighbours=0).refused:
             reason += " (Dit volgt uit dit bericht samen met uw eerdere berichten.)"
             explanation["from_history"] = True
         return self.decide(rule, action=Action.BLOCK, evidence=evidence, risk=pred.refuse_score,

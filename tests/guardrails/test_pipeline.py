@@ -74,7 +74,7 @@ def test_redaction_rails_run_after_a_block(guardrails):
     assert v.blocked
     assert "j.devries@example.nl" not in v.text
     rails = [d.rail for d in v.decisions]
-    assert "input.pii" in rails and rails.index("input.pii") > rails.index("input.health_data")
+    assert "input.pii" in rails and rails.index("input.pii") > rails.index("input.intent")
 
 
 @pytest.mark.parametrize("text", [
@@ -191,4 +191,4 @@ def test_retrieval_drops_a_passage_when_its_check_fails(guardrails, monkeypatch)
 def test_load_builds_every_stage():
     g = Guardrails.load()
     assert [r.name for r in g.stages["output"]][:2] == ["output.pii", "output.judgement"]
-    assert "input.medical_judgement" in [r.name for r in g.stages["input"]]
+    assert "input.intent" in [r.name for r in g.stages["input"]]
