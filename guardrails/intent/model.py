@@ -239,7 +239,7 @@ def _fit(rows, intents: dict[str, dict], config: IntentConfig, thresholds: dict[
     norms[norms == 0] = 1.0
     m = sp.diags(1.0 / norms) @ m
     return IntentModel(config=config, intents=intents, vec_word=word, vec_char=char, vec_hist=hist, clf=clf,
-                       thresholds=thresholds, train_texts=[texts[i] for i in single],
+                       thresholds=thresholds, train_texts=[texts[i].split(" ", 1)[-1] for i in single],
                        train_labels=[labels[i] for i in single], train_matrix=m.tocsr(), fingerprint=fingerprint)
 
 
