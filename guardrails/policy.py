@@ -75,6 +75,8 @@ class PatternSpec(BaseModel):
     roles: list[str] | None = None     # None = every role of the rule
     strong: bool = False               # True = also applies inside a permission question
     require: list[str] = []
+    examples: list[str] = []           # messages the pattern must match (run by tests/guardrails/test_patterns.py)
+    not_examples: list[str] = []       # look-alikes it must not match
 
     @field_validator("require")
     @classmethod

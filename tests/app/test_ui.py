@@ -99,6 +99,8 @@ EVAL_CALLS = {
     "filter_eval": lambda ui, r: ui.filter_eval([], True, r),
     "trainer_cases": lambda ui, r: ui.trainer_cases(r),
     "save_case": lambda ui, r: ui.save_case("", "x-case", "employer", "Wat mag ik vragen?", "answer", "", "", "", r),
+    "add_intent_example": lambda ui, r: ui.add_intent_example("medical_prognosis", "employer", "Hoe lang duurt dat?",
+                                                              "", r, progress=lambda *a, **k: None),
 }
 
 
@@ -311,6 +313,36 @@ def test_trainer_case_form_validates_and_saves(ui, assistant):
     msg = ui.save_case("ui-case-1", "ui-case-1", "employer", "Wat is de diagnose van mijn zieke medewerker?",
                        "refuse_health_data", "", "ui", "bijgewerkt", req("trainer"))
     assert "bijgewerkt" in msg
+
+
+def test_trainer_adds_an_intent_example_and_the_model_rebuilds(ui, monkeypatch, tmp_path):
+    import shutil
+
+    from guardrails.intent import corpus
+
+    for f in corpus.INTENT_DIR.glob("*.yaml"):
+        shutil.copy(f, tmp_path / f.name)
+    monkeypatch.setattr(corpus, "INTENT_DIR", tmp_path)   # never touch the repository's corpus in a test
+    reloads = []
+    provider = ui.assistant.guardrails.intent_model
+    monkeypatch.setattr(provider, "reload", lambda **kw: reloads.append(kw))
+    no_progress = lambda *a, **k: None  # noqa: E731
+    with pytest.raises(gr.Error):
+        ui.add_intent_example("bestaat_niet", "employer", "Wat heeft hij?", "", req("trainer"), progress=no_progress)
+    with pytest.raises(gr.Error):
+        ui.add_intent_example("medical_prognosis", "employer", "   ", "", req("trainer"), progress=no_progress)
+    msg = ui.add_intent_example("medical_prognosis", "employer", "Hoe snel is iemand van een gebroken sleutelbeen af?",
+                                "", req("trainer"), progress=no_progress)
+    assert "medical_prognosis" in msg and reloads == [{}]
+    assert "gebroken sleutelbeen" in (tmp_path / "medical_prognosis.yaml").read_text(encoding="utf-8")
+
+
+def test_why_panel_shows_the_intent_and_nearest_examples(ui, assistant):
+    from app.ui import render_why
+
+    reply = assistant.respond("Wat betekent een verhoogde bloeddruk voor zijn werk?", role="casemanager")
+    md = render_why(reply)
+    assert "Herkende intentie" in md and "Meest gelijkende trainingsvoorbeelden" in md
 
 
 def test_trainer_runs_eval_with_progress(ui, monkeypatch):

@@ -108,7 +108,9 @@ def test_decisions_carry_duration_and_dict(guardrails):
     assert all(d.duration_ms >= 0 for d in v.decisions)
     blocking = v.blocking.to_dict()
     assert blocking["category"] == "health_data" and blocking["rule_id"] == "employer.no_diagnosis_questions"
-    assert blocking["evidence"] and blocking["evidence"][0]["label"] == "employer.no_diagnosis_questions"
+    # the evidence names the intent the model recognised; the explanation carries its score and neighbours
+    assert blocking["evidence"] and blocking["evidence"][0]["label"] == "employer_ask_health_data"
+    assert blocking["explanation"]["refuse_intent"] == "employer_ask_health_data"
 
 
 def test_employer_health_terms_are_masked_before_retrieval(guardrails):
