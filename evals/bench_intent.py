@@ -6,7 +6,7 @@
    per role, refusal recall at a false-refusal rate of at most 5 %.
 2. The shipped model (trained on the train split) on the TEST split, which nothing was tuned on:
    per category and per role, multi-turn, confusion matrix, perturbation stability.
-3. The input rails on the test split: as shipped, without clause-level classification, without
+3. The input rails on the test split: as shipped, with clause-level classification, without
    the injection and role-claim patterns.
 4. Latency of the input rails (warm).
 
@@ -128,7 +128,7 @@ def compare_models(corpus, folds: int = 4, seed: int = 13) -> dict:
     return out
 
 
-def _guardrails_variant(base, *, clauses: bool = True, injection_patterns: bool = True):
+def _guardrails_variant(base, *, clauses: bool = False, injection_patterns: bool = True):
     from guardrails.pipeline import Guardrails
 
     policy = copy.copy(base.policy)
@@ -209,8 +209,8 @@ def main(argv=None) -> int:
     provider._model = model
     base = Guardrails.load(intent_model=provider)
     lines.append("\n3. Input rails on the TEST split")
-    for name, kw in (("as shipped: injection patterns + intent model with clauses", {}),
-                     ("without clause-level classification", dict(clauses=False)),
+    for name, kw in (("as shipped: injection patterns + intent model, whole messages", dict(clauses=False)),
+                     ("with clause-level classification of compound messages", dict(clauses=True)),
                      ("without the injection/role-claim patterns", dict(injection_patterns=False))):
         g = _guardrails_variant(base, **kw)
         mm = intent_eval.metrics(intent_eval.run(rails_classifier(g), corpus, test))

@@ -12,6 +12,8 @@ def register(sub) -> None:
     p = sub.add_parser("ask", help="stel één vraag, zoals de app die beantwoordt")
     p.add_argument("--role", required=True, choices=ROLES)
     p.add_argument("--json", action="store_true", help="print het antwoordobject als JSON")
+    p.add_argument("--explain", action="store_true",
+                   help="met --json: voeg de railbeslissingen toe (intentie, score, drempel, dichtstbijzijnde voorbeelden)")
     p.add_argument("--user", default="cli")
     p.add_argument("message", nargs="*", help="de vraag (leeg: lees van stdin)")
     p.set_defaults(func=run)
@@ -26,7 +28,10 @@ def run(args) -> int:
         print(notice, file=sys.stderr)
     reply = assistant.respond(message, role=args.role, history=[], session_id="cli", user=args.user)
     if args.json:
-        print(json.dumps(reply.to_dict(), ensure_ascii=False, indent=2))
+        d = reply.to_dict()
+        if args.explain:   # outside the contract, so only on request
+            d["decisions"] = reply.decisions
+        print(json.dumps(d, ensure_ascii=False, indent=2))
         return 0
     print(reply.text)
     for i, c in enumerate(reply.citations, 1):

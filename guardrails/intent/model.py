@@ -67,7 +67,7 @@ class IntentConfig:
     history_weight: float = 0.6
     augment: float = 0.5
     max_false_refusal: dict[str, float] = field(default_factory=lambda: {
-        "casemanager": 0.03, "employer": 0.05, "trainer": 0.03, "reviewer": 0.03})
+        "casemanager": 0.045, "employer": 0.07, "trainer": 0.045, "reviewer": 0.045})
     threshold_bounds: tuple[float, float] = (0.2, 0.9)
     thresholds: dict[str, float] | None = None
     folds: int = 4
@@ -87,9 +87,27 @@ def role_token(role: str) -> str:
     return f"zzrol{role}"
 
 
+def vocabulary_tokens(prepared: str, role: str) -> list[str]:
+    """Tokens for the health lexicon (``guardrails/lexicon/health_nl.yaml``, defined once), per role.
+
+    A specific health term or the generic health vocabulary ("diagnose", "medicijnen") in the
+    message, crossed with the role: the same words are a refusal for an employer and a normal
+    delegated question for a casemanager.
+    """
+    from guardrails.health import get_lexicon
+
+    lex = get_lexicon()
+    out = []
+    if lex.find_normalized(prepared):
+        out.append(f"zzhealth{role}")
+    if any(cat == "generic" for *_x, cat in lex.find_normalized(prepared, include_generic=True)):
+        out.append(f"zzgeneric{role}")
+    return out
+
+
 def with_role(prepared: str, role: str) -> str:
-    """A prepared message with the role token in front."""
-    return f"{role_token(role)} {prepared}"
+    """A prepared message with the role token and the vocabulary tokens in front."""
+    return " ".join([role_token(role), *vocabulary_tokens(prepared, role), prepared])
 
 
 @dataclass(frozen=True)
@@ -239,8 +257,16 @@ def _fit(rows, intents: dict[str, dict], config: IntentConfig, thresholds: dict[
     norms[norms == 0] = 1.0
     m = sp.diags(1.0 / norms) @ m
     return IntentModel(config=config, intents=intents, vec_word=word, vec_char=char, vec_hist=hist, clf=clf,
-                       thresholds=thresholds, train_texts=[texts[i].split(" ", 1)[-1] for i in single],
+                       thresholds=thresholds, train_texts=[_strip_tokens(texts[i]) for i in single],
                        train_labels=[labels[i] for i in single], train_matrix=m.tocsr(), fingerprint=fingerprint)
+
+
+def _strip_tokens(text: str) -> str:
+    """A prepared training text without the role and vocabulary tokens in front."""
+    words = text.split(" ")
+    while words and words[0].startswith("zz"):
+        words.pop(0)
+    return " ".join(words)
 
 
 def intent_table(corpus: Corpus) -> dict[str, dict]:

@@ -16,10 +16,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import re
+
 from guardrails.intent.clauses import MAX_CLAUSES, is_request, split_clauses
+from guardrails.intent.model import prepare
 from guardrails.policy import Policy
 from guardrails.rails.base import BaseRail, register
 from guardrails.types import Action, Decision, Evidence, TurnContext
+
+
+# Insisting on a request that was just refused (a precise pattern; examples in tests/guardrails/intent/).
+FOLLOW_UP = re.compile(
+    r"\b(?:toch|nog een keer|nog eens|opnieuw|alsnog|gewoon|doe maar|probeer|waarom niet|kom op|alsjeblieft|"
+    r"graag wel|ik wil het (?:toch |echt |wel )?weten|zeg (?:het|maar|nou)|vertel (?:het|maar|nou)|en nu|ja graag|"
+    r"dat wel|geef (?:het|maar|nou)|doe (?:het|dat|maar))\b")
+FOLLOW_UP_EXAMPLES = ("Zeg het nou gewoon.", "Toch graag, het is belangrijk.", "kom op, vertel het maar",
+                      "Ik wil het echt weten.")
+FOLLOW_UP_NOT_EXAMPLES = ("Oké, duidelijk, bedankt.", "Wat mag ik dan wel vragen?", "Wie beslist dat?")
 
 
 def previous_user_turns(history: list[dict] | None) -> list[str]:
@@ -42,7 +55,7 @@ class IntentModelRail(BaseRail):
         super().__init__(policy, stage=stage, **params)
         self._provider: Callable[[], Any] | None = self.deps.get("intent_model")
         self.neighbours = int(params.get("neighbours", 3))
-        self.clauses = bool(params.get("clauses", True))
+        self.clauses = bool(params.get("clauses", False))
 
     def model(self):
         """The loaded intent model; raises when it is not available (the pipeline fails closed)."""
@@ -82,6 +95,12 @@ class IntentModelRail(BaseRail):
                     before.append(part)
         if clause is not None:
             pred = clause[1]
+        insisted = False
+        if not pred.refused and history and len((text or "").split()) <= 12 and FOLLOW_UP.search(prepare(text or "")):
+            # Insisting on a request just refused ("zeg het nou gewoon"): the earlier turn's intent decides.
+            before = model.predict(history[-1], ctx.role, history[:-1], neighbours=self.neighbours)
+            if before.refused:
+                pred, insisted = before, True
         explanation = {
             "intent": pred.intent,
             "score": round(pred.score, 3),
@@ -93,13 +112,17 @@ class IntentModelRail(BaseRail):
         }
         if clause is not None:
             explanation["clause"] = True   # decided by one clause of a compound message
+        if insisted:
+            explanation["insisted"] = True  # a follow-up insisting on the refused earlier turn
         if not pred.refused:
             return self.allow(risk=pred.refuse_score, explanation=explanation)
         rule = self.rule_for(pred.refuse_intent, ctx.role)
         evidence = (Evidence(start=0, end=len(text or ""), label=pred.refuse_intent,
                              score=round(pred.refuse_intent_score, 3), detector="intent_model"),)
         reason = " ".join(rule.reason.split())
-        if clause is None and explanation["history_turns"] and not model.predict(text or "", ctx.role, (),
+        if insisted:
+            reason += " (Dit volgt uit dit bericht samen met uw eerdere berichten.)"
+        elif clause is None and explanation["history_turns"] and not model.predict(text or "", ctx.role, (),
                                                                                   neighbours=0).refused:
             reason += " (Dit volgt uit dit bericht samen met uw eerdere berichten.)"
             explanation["from_history"] = True

@@ -138,7 +138,7 @@ def test_role_change_in_users_file_applies_immediately(assistant, tmp_path):
 
 def test_employer_forbidden_question_is_refused_with_rule(ui):
     outs, (chat_history, box, history, why, status) = last(
-        ui.chat("Wat is de diagnose van mijn zieke medewerker?", [], [], "s1", req("employer")))
+        ui.chat("Welke medicijnen gebruikt mijn zieke medewerker?", [], [], "s1", req("employer")))
     text = assistant_text(chat_history)
     assert "GEWEIGERD" in text
     assert "Regel" in text and "`" in text  # the rule id is shown
@@ -146,7 +146,7 @@ def test_employer_forbidden_question_is_refused_with_rule(ui):
     assert "| rail |" in why
     assert len(outs) >= 2  # streamed: placeholder first
     assert "Bezig" in assistant_text(outs[0][0])
-    assert history[-1]["role"] == "assistant" and history[-2]["content"] == "Wat is de diagnose van mijn zieke medewerker?"
+    assert history[-1]["role"] == "assistant" and history[-2]["content"] == "Welke medicijnen gebruikt mijn zieke medewerker?"
 
 
 def test_employer_allowed_question_gets_citations(ui):
