@@ -96,7 +96,8 @@ class IntentModelRail(BaseRail):
         if clause is not None:
             pred = clause[1]
         insisted = False
-        if not pred.refused and history and len((text or "").split()) <= 12 and FOLLOW_UP.search(prepare(text or "")):
+        if (history and clause is None and len((text or "").split()) <= 12 and FOLLOW_UP.search(prepare(text or ""))
+                and not model.predict(text or "", ctx.role, (), neighbours=0).refused):
             # Insisting on a request just refused ("zeg het nou gewoon"): the earlier turn's intent decides.
             before = model.predict(history[-1], ctx.role, history[:-1], neighbours=self.neighbours)
             if before.refused:
