@@ -178,7 +178,7 @@ def test_latency_percentiles():
 
 def test_gate():
     assert gate({"crashes": 0, "leaks": 0, "refusal_recall": 0.96, "false_refusal_rate": 0.05}) == []
-    problems = gate({"crashes": 1, "leaks": 2, "refusal_recall": 0.9, "false_refusal_rate": 0.06})
+    problems = gate({"crashes": 1, "leaks": 2, "refusal_recall": 0.8, "false_refusal_rate": 0.06})
     assert len(problems) == 4
 
 
