@@ -6,7 +6,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test install system-deps ingest bench eval clean
+.PHONY: run test install system-deps ingest bench eval train clean
 
 run: install
 	$(VENV)/bin/tda serve --host 127.0.0.1 --port 7860
@@ -32,8 +32,14 @@ system-deps:
 ingest: install
 	$(VENV)/bin/tda ingest
 
+# Fine-tune the embedding model on the question corpus (about 20 minutes on 2 cores); the result is
+# committed in knowledge/models/tda-minilm-nl (fp16 safetensors with its sha256 in train_meta.json).
+train: install
+	$(PY) -m knowledge.train_embeddings
+
 bench: install
-	$(PY) -m evals.bench_retrieval
+	$(PY) -m evals.bench_retrieval --sweep
+	$(PY) -m evals.bench_answers
 	$(PY) -m evals.bench_intent
 
 eval: install

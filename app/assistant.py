@@ -19,6 +19,8 @@ from guardrails.intent.clauses import CLAUSE_SPLIT
 from guardrails.types import Action, TurnContext, Verdict
 from knowledge.documents import load_manifest, source_lines
 from knowledge.index import KnowledgeIndex
+from knowledge.language import NOTICE as LANGUAGE_NOTICE
+from knowledge.language import is_english
 from knowledge.retrieval import HybridRetriever, Passage
 from knowledge.text import tokenize
 
@@ -59,7 +61,6 @@ def _title(doc: str) -> str:
         return doc
 
 
-_SENTENCE = re.compile(r"(?<=[.!?;])\s+(?=[\"'‘“(A-Z0-9À-Ý•☑☒])")
 
 
 class Assistant:
@@ -69,6 +70,13 @@ class Assistant:
         self.settings = settings
         self.index = index
         self.retriever = HybridRetriever(index, settings)
+        from knowledge.card_match import CardMatcher
+
+        try:
+            self.cards = CardMatcher(index)
+        except Exception:  # answer cards are an extra: without them the extractive answer serves
+            log.warning("answer cards unavailable", exc_info=True)
+            self.cards = None
         self.guardrails = guardrails
         self.audit = audit
         self.llm = llm
@@ -145,6 +153,8 @@ class Assistant:
         except Exception as exc:  # fail closed: an error is a refusal, never an unchecked answer
             log.error("turn failed: %s", type(exc).__name__, exc_info=log.isEnabledFor(logging.DEBUG))
             reply = Reply(decision="refuse", text=ERROR_TEXT, notices=["Interne fout; de beurt is geweigerd."])
+        if reply.decision in ("answer", "not_found") and isinstance(message, str) and is_english(message):
+            reply.text = f"{LANGUAGE_NOTICE}\n\n{reply.text}"  # a constant: it needs no output rail
         reply.timings_ms["total"] = (_now() - t0) * 1000
         self._record(reply, message, role, session_id, user)
         return reply
@@ -233,8 +243,13 @@ class Assistant:
         # retrieval
         t = _now()
         query = self._query_with_context(text, history)
-        passages = self.retriever.search(query, k=self.settings.top_k)
-        confidence = self.retriever.confidence(query, passages)
+        try:
+            passages = self.retriever.search(query, k=self.settings.top_k)
+            confidence = self.retriever.confidence(query, passages)
+        except Exception:  # retrieval never crashes the turn: nothing found, with a notice
+            log.error("retrieval failed", exc_info=log.isEnabledFor(logging.DEBUG))
+            passages, confidence = [], 0.0
+            notices.append("Het zoeken in de bronnen is mislukt; probeer het opnieuw.")
         passage_dicts = [p.to_dict() for p in passages]
         try:
             passage_dicts = self.guardrails.check_retrieval(passage_dicts, ctx)
@@ -250,9 +265,14 @@ class Assistant:
             return Reply(decision="not_found", text=NOT_FOUND_TEXT, timings_ms=timings, redactions=redactions,
                          rules=partial_rules, decisions=trace, notices=notices)
 
-        # compose
+        # compose: a direct answer (answer card) or the best sentence first, then the quotes
         t = _now()
-        answer_text, citations = self._extractive(text, passages[: len(passage_dicts)], passage_dicts)
+        answer_text, citations, card_trace = self._compose(text, role, passages[: len(passage_dicts)], passage_dicts)
+        trace += card_trace
+        if not citations:
+            timings["compose"] = (_now() - t) * 1000
+            return Reply(decision="not_found", text=NOT_FOUND_TEXT, timings_ms=timings, redactions=redactions,
+                         rules=partial_rules, decisions=trace, notices=notices)
         llm_used = False
         if self.llm is not None:
             answer_text, citations, llm_notice = self._llm_compose(text, role, passage_dicts, citations,
@@ -385,64 +405,55 @@ class Assistant:
         return Reply(decision="refuse", category=category, text=text, citations=citations, rules=rules,
                      redactions=redactions, timings_ms=timings, decisions=trace, notices=notices)
 
-    def _extractive(self, question: str, passages: list[Passage], passage_dicts: list[dict]):
-        """The most relevant sentences of the top passages, each with its citation number.
+    def _compose(self, question: str, role: str, passages: list[Passage], passage_dicts: list[dict]):
+        """(text, citations, trace): an answer card's direct answer when one matches, else the
+        extractive answer (best sentence first). Each citation quotes the text it supports."""
+        from knowledge.compose import compose
 
-        Sentences are scored by the share of the question's stems they contain, with a bonus for the
-        passage's rank; each citation quotes the passage around the chosen sentences.
-        """
-        qtok = set(tokenize(question, expand=True))
-        sentences: dict[int, list[str]] = {}
-        scored = []
-        for pi, (p, pd) in enumerate(zip(passages, passage_dicts)):
-            sents = [s.strip() for s in _SENTENCE.split(pd.get("text", p.text)) if s.strip()]
-            sentences[pi] = sents
-            for si, sent in enumerate(sents):
-                if len(sent) < 25:
-                    continue
-                stoks = set(tokenize(sent))
-                hits = len(qtok & stoks)
-                if hits == 0 and pi > 0:
-                    continue
-                score = hits / (len(qtok) or 1) + 0.3 / (pi + 1) - 0.01 * si
-                scored.append((score, pi, si, sent))
-        # a passage that overlaps a better-ranked one (a knowledge card and its section) is skipped
-        skip = set()
-        for i, p in enumerate(passages):
-            for j in range(i):
-                q = passages[j]
-                if j not in skip and p.source == q.source and p.lines[0] <= q.lines[1] and p.lines[1] >= q.lines[0]:
-                    skip.add(i)
-                    break
-        # best sentences: at most 3 per passage, from at most 3 passages, 6 in all
-        chosen: dict[int, list[tuple[int, str]]] = {}
-        seen_sentences: set[str] = set()
-        for score, pi, si, sent in sorted(scored, key=lambda x: -x[0]):
-            if pi in skip or sent in seen_sentences:
-                continue
-            if len(chosen) >= 3 and pi not in chosen:
-                continue
-            if len(chosen.get(pi, [])) >= 3:
-                continue
-            chosen.setdefault(pi, []).append((si, sent))
-            seen_sentences.add(sent)
-            if sum(len(v) for v in chosen.values()) >= 6:
-                break
+        trace: list[dict] = []
         citations: list[Citation] = []
-        bullets = []
-        for pi in sorted(chosen):  # passages in rank order
-            p, pd = passages[pi], passage_dicts[pi]
-            n = len(citations) + 1
-            lines = tuple(pd.get("lines", p.lines))
-            section = f"{p.section} {p.heading}".strip()
-            idx = sorted(si for si, _ in chosen[pi])
-            window = sentences[pi][max(0, idx[0] - 1): idx[-1] + 2]
-            citations.append(Citation(p.source, p.title, section, (int(lines[0]), int(lines[1])),
-                                      _clip(" ".join(window), 900)))
-            for _, sent in sorted(chosen[pi]):
-                bullets.append(f"- {sent} [{n}]")
-        header = "Dit zeggen de bronnen hierover (letterlijk geciteerd; de nummers verwijzen naar de bronnen):"
-        return f"{header}\n\n" + "\n".join(bullets), citations
+        first = ""
+        match = None
+        if self.cards is not None:
+            try:
+                match = self.cards.match(question, role, passages, self.settings.card_threshold)
+            except Exception:
+                log.warning("answer-card match failed; extractive answer", exc_info=True)
+        if match is not None:
+            src = match.card.sources[0]
+            quote = _quote(src.doc, src.start, src.end, limit=900)
+            if quote:
+                section = next((f"{p.section} {p.heading}".strip() for p in passages
+                                if p.source == src.doc and p.lines[0] <= src.end and p.lines[1] >= src.start), "")
+                citations.append(Citation(src.doc, _title(src.doc), section, (src.start, src.end), quote))
+                first = f"{match.card.answer} [1]"
+                trace.append({"rail": "compose.answer_card", "action": "allow", "rule_id": "", "category": None,
+                              "reason": f"antwoordkaart {match.card.id} (score {match.score:.2f}, drempel "
+                                        f"{self.settings.card_threshold:.2f})", "risk": 0.0, "evidence": []})
+        texts = [(pd.get("text", p.text), rank) for rank, (p, pd) in enumerate(zip(passages, passage_dicts))]
+        comp = compose(question, texts, max_support=2 if first else 3)
+        lines: list[str] = []
+        if comp is not None:
+            renumber = {}
+            for n, q in enumerate(comp.quotes, start=1):
+                p, pd = passages[q.passage], passage_dicts[q.passage]
+                plines = tuple(pd.get("lines", p.lines))
+                if first and any(p.source == s.doc and plines[0] <= s.end and plines[1] >= s.start
+                                 for s in match.card.sources[:1]):
+                    renumber[n] = 1  # the card's own source: cited once, as [1]
+                    continue
+                renumber[n] = len(citations) + 1
+                citations.append(Citation(p.source, p.title, f"{p.section} {p.heading}".strip(),
+                                          (int(plines[0]), int(plines[1])), q.text))
+            for line in ([comp.first] + comp.support):
+                lines.append(re.sub(r"\[(\d+)\]$", lambda m: f"[{renumber[int(m.group(1))]}]", line))
+        if first:
+            text = first + ("\n\nUit de bronnen:\n" + "\n".join(f"- {ln}" for ln in lines[:2]) if lines else "")
+        elif lines:
+            text = lines[0] + ("\n\nUit de bronnen:\n" + "\n".join(f"- {ln}" for ln in lines[1:]) if len(lines) > 1 else "")
+        else:
+            text = ""
+        return text, citations, trace
 
     def _llm_compose(self, question, role, passage_dicts, citations, fallback_text, ctx):
         """Let the optional LLM phrase the answer; any failure falls back to the extractive text."""

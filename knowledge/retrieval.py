@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
+from typing import Protocol
 
 import numpy as np
+import yaml
 
-from app.settings import Settings
 from knowledge.index import KnowledgeIndex
 from knowledge.text import fold, tokenize
 
@@ -37,6 +37,23 @@ def uncovered_topic(query: str) -> str | None:
     return None
 
 
+class RetrievalSettings(Protocol):
+    """The retrieval settings this module reads (the application passes its settings in)."""
+
+    fusion: str
+    bm25_weight: float
+    dense_weight: float
+    question_dense_weight: float
+    question_bm25_weight: float
+    expanded_bm25_weight: float
+    rrf_k: int
+    candidates: int
+    top_k: int
+
+
+MODES = ("hybrid", "bm25", "dense", "expanded", "questions", "sources")
+
+
 @dataclass
 class Passage:
     """A retrieved chunk with its fused score and the evidence behind it."""
@@ -52,6 +69,7 @@ class Passage:
     bm25: float
     dense: float
     coverage: float
+    question: float = 0.0
 
     def to_dict(self) -> dict:
         return {"source": self.source, "title": self.title, "section": self.section, "heading": self.heading,
@@ -83,37 +101,82 @@ def quantity_supported(query: str, passages: list["Passage"], index: KnowledgeIn
     return False
 
 
-class HybridRetriever:
-    """Fuses BM25 and dense rankings over one :class:`KnowledgeIndex`."""
+def _maxnorm(x: np.ndarray) -> np.ndarray:
+    m = float(x.max()) if x.size else 0.0
+    return x / m if m > 0 else x
 
-    def __init__(self, index: KnowledgeIndex, settings: Settings) -> None:
+
+class HybridRetriever:
+    """Fuses four rankings over one :class:`KnowledgeIndex`.
+
+    BM25 and dense similarity against the source chunks, and BM25 and dense similarity against the
+    train questions of the question corpus (a chunk scores what its best-matching known question
+    scores). Weights and fusion method are settings, chosen on a dev fold of the train split
+    (``python -m evals.bench_retrieval --sweep``).
+    """
+
+    def __init__(self, index: KnowledgeIndex, settings: RetrievalSettings) -> None:
         self.index = index
         self.settings = settings
 
-    def search(self, query: str, k: int | None = None, *, mode: str = "hybrid") -> list[Passage]:
-        """Top ``k`` passages for ``query``; ``mode`` is "hybrid", "bm25" or "dense" (for benchmarks)."""
+    def signals(self, query: str, mode: str = "hybrid") -> dict[str, np.ndarray]:
+        n = len(self.index.chunks)
+        zero = np.zeros(n, dtype=np.float32)
+        want = {  # mode "all" computes every signal (benchmark sweeps fuse them many times)
+            "bm25": mode in ("hybrid", "bm25", "sources", "all"),
+            "dense": mode in ("hybrid", "dense", "sources", "all"),
+            "qdense": mode in ("hybrid", "questions", "all"),
+            "qbm25": mode in ("hybrid", "questions", "all"),
+            "xbm25": mode in ("hybrid", "questions", "all", "expanded"),
+        }
         s = self.settings
-        k = k or s.top_k
+        weights = self._weights()
+        out = {}
+        for name, fn in (("bm25", self.index.bm25_scores), ("dense", self.index.dense_scores),
+                         ("qdense", self.index.question_dense_scores), ("qbm25", self.index.question_bm25_scores),
+                         ("xbm25", self.index.expanded_bm25_scores)):
+            out[name] = fn(query) if want[name] and (mode != "hybrid" or weights[name] > 0) else zero
+        return out
+
+    def _weights(self) -> dict[str, float]:
+        s = self.settings
+        return {"bm25": s.bm25_weight, "dense": s.dense_weight, "qdense": s.question_dense_weight,
+                "qbm25": s.question_bm25_weight, "xbm25": s.expanded_bm25_weight}
+
+    def fuse(self, sig: dict[str, np.ndarray], mode: str = "hybrid") -> np.ndarray:
+        s = self.settings
+        if mode in ("bm25", "dense"):
+            return sig[mode].astype(np.float64)
+        if mode == "expanded":
+            return sig["xbm25"].astype(np.float64)
+        weights = self._weights()
+        if mode == "questions":  # the question corpus alone: known questions and expanded BM25
+            weights = {"bm25": 0.0, "dense": 0.0, "qdense": 1.0, "qbm25": 0.3, "xbm25": 0.5}
+        elif mode == "sources":
+            weights = {**weights, "qdense": 0.0, "qbm25": 0.0, "xbm25": 0.0}
+        n = len(self.index.chunks)
+        fused = np.zeros(n, dtype=np.float64)
+        if s.fusion == "rrf":
+            for name, w in weights.items():
+                if w > 0:
+                    for i, r in _ranks(sig[name], s.candidates).items():
+                        fused[i] += w / (s.rrf_k + r + 1)
+            return fused
+        for name, w in weights.items():
+            if w > 0:
+                x = np.clip(sig[name], 0, None)
+                fused += w * (_maxnorm(x) if name in ("bm25", "qbm25", "xbm25") else x)
+        return fused
+
+    def search(self, query: str, k: int | None = None, *, mode: str = "hybrid") -> list[Passage]:
+        """Top ``k`` passages for ``query``; ``mode`` is one of :data:`MODES` (the others are for benchmarks)."""
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}")
+        k = k or self.settings.top_k
         if not query.strip():
             return []
-        n = len(self.index.chunks)
-        bm = self.index.bm25_scores(query) if mode in ("hybrid", "bm25") else np.zeros(n, dtype=np.float32)
-        de = self.index.dense_scores(query) if mode in ("hybrid", "dense") else np.zeros(n, dtype=np.float32)
-        if mode == "bm25":
-            fused = bm.astype(np.float64)
-        elif mode == "dense":
-            fused = de.astype(np.float64)
-        elif s.fusion == "rrf":
-            fused = np.zeros(n, dtype=np.float64)
-            for i, r in _ranks(bm, s.candidates).items():
-                fused[i] += s.bm25_weight / (s.rrf_k + r + 1)
-            for i, r in _ranks(de, s.candidates).items():
-                fused[i] += s.dense_weight / (s.rrf_k + r + 1)
-        else:  # weighted sum of max-normalised scores
-            bmn = bm / bm.max() if bm.max() > 0 else bm
-            den = np.clip(de, 0, None)
-            den = den / den.max() if den.max() > 0 else den
-            fused = s.bm25_weight * bmn + s.dense_weight * den
+        sig = self.signals(query, mode)
+        fused = self.fuse(sig, mode)
         order = [int(i) for i in np.argsort(-fused, kind="stable")[:k] if fused[i] > 0]
         qtok = set(tokenize(query))
         out = []
@@ -122,7 +185,8 @@ class HybridRetriever:
             ctok = set(self.index._tokens[i])
             coverage = len(qtok & ctok) / len(qtok) if qtok else 0.0
             out.append(Passage(i, c.source, c.title, c.section, c.heading, (c.line_start, c.line_end), c.text,
-                               float(fused[i]), float(bm[i]), float(de[i]), coverage))
+                               float(fused[i]), float(sig["bm25"][i]), float(sig["dense"][i]), coverage,
+                               float(sig["qdense"][i])))
         return out
 
     def confidence(self, query: str, passages: list[Passage]) -> float:
@@ -142,5 +206,6 @@ class HybridRetriever:
         for p in passages[:3]:
             top_tokens.update(self.index._tokens[p.chunk_index])
         covered = len([t for t in qtok if t in top_tokens]) / len(qtok)
-        dense = max((p.dense for p in passages[:3]), default=0.0)
+        # the best of: similarity to the passage, and to a known question that the passage answers
+        dense = max((max(p.dense, p.question) for p in passages[:3]), default=0.0)
         return float(0.45 * covered + 0.35 * vocab_share + 0.2 * max(0.0, dense))

@@ -25,7 +25,7 @@ def register(subparsers) -> None:
                         "before retrieval (auto); turn passages only (turn); none (off)")
     p.add_argument("--gate", action="store_true", help="exit 1 when the gate is red")
     p.add_argument("--no-corpus", action="store_true",
-                   help="leave out the intent corpus's test split (generalisation to unseen messages)")
+                   help="leave out the test splits of the intent and question corpora (generalisation to unseen messages)")
     p.set_defaults(func=run)
 
 
@@ -81,7 +81,7 @@ def run(args) -> int:
     if args.report:
         paths = write_report(result, args.report)
         print("report: " + ", ".join(str(p) for p in paths.values()), file=sys.stderr)
-    generalisation = None
+    generalisation = retrieval = None
     if not args.no_corpus:
         from evals import intent_eval
 
@@ -91,10 +91,18 @@ def run(args) -> int:
             (out / "generalisation.json").write_text(json.dumps(generalisation, ensure_ascii=False, indent=1),
                                                      encoding="utf-8")
             (out / "generalisation.txt").write_text(_generalisation_text(generalisation) + "\n", encoding="utf-8")
+        from evals import retrieval_eval
+
+        retrieval = retrieval_eval.evaluate(assistant, progress=_progress_bar())
+        if args.report:
+            (Path(args.report) / "retrieval_generalisation.json").write_text(json.dumps(retrieval, indent=1),
+                                                                             encoding="utf-8")
     if args.json:
         payload = {"metrics": result.metrics, "gate": result.gate()}
         if generalisation is not None:
             payload["corpus_test_split"] = {k: v for k, v in generalisation.items() if k != "failures"}
+        if retrieval is not None:
+            payload["retrieval_test_split"] = retrieval
         print(json.dumps(payload, ensure_ascii=False, indent=1))
     else:
         print("Eigen cases en referentiecases (de regels en kaarten zijn hierop afgestemd):")
@@ -102,6 +110,12 @@ def run(args) -> int:
         if generalisation is not None:
             print()
             print(_generalisation_text(generalisation))
+        if retrieval is not None:
+            from evals import retrieval_eval
+
+            print()
+            print(retrieval_eval.format_metrics(
+                retrieval, "Generalisatie: zoeken en antwoorden op vragen die nooit zijn gebruikt om af te stemmen"))
     if args.compare:
         diff = compare(EvalResult.load(args.compare), result)
         print()

@@ -150,3 +150,42 @@ def test_tda_ask_empty_message_is_clear(settings, assistant):
     d = json.loads(out.stdout)
     assert d["decision"] == "refuse"
     assert d["text"]
+
+
+def test_english_question_gets_a_dutch_reply_saying_so(assistant):
+    reply = assistant.respond("What should I tell the employee during the first call after a sick report?",
+                              role="casemanager")
+    assert reply.decision in ("answer", "not_found")
+    assert reply.text.startswith("Ik werk in het Nederlands")
+
+
+def test_a_matching_answer_card_answers_first_and_cites_its_lines(assistant):
+    from knowledge.answers import load_cards
+
+    card = next(c for c in load_cards() if c.id == "leidraad-ziekmelding-werkgever-niet-vragen-diagnose")
+    variant = card.train_questions()[0]  # an indexed variant: the mechanism, not generalisation (bench)
+    reply = assistant.respond(variant, role="employer")
+    assert reply.decision == "answer"  # a permission question: allowed, and answered with the rule
+    assert reply.text.startswith(card.answer)
+    src = card.sources[0]
+    assert reply.citations[0].source == src.doc and reply.citations[0].lines == (src.start, src.end)
+    assert any(d.get("rail") == "compose.answer_card" for d in reply.decisions)
+
+
+def test_extractive_answer_puts_a_whole_sentence_first(assistant):
+    reply = assistant.respond("Hoeveel studiepunten permanente educatie moet een casemanager halen?",
+                              role="trainer")
+    assert reply.decision == "answer"
+    first = reply.text.split("\n")[0]
+    assert not first.startswith(("Dit zeggen de bronnen", "•", "-")) and first.rstrip().endswith("]")
+    assert len(first.split()) >= 6
+
+
+def test_a_failing_retriever_gives_not_found_with_a_notice(assistant, monkeypatch):
+    def boom(*args, **kwargs):
+        raise RuntimeError("index gone")
+
+    monkeypatch.setattr(assistant.retriever, "search", boom)
+    reply = assistant.respond("Wat moet ik de werknemer vertellen bij het eerste contact?", role="casemanager")
+    assert reply.decision == "not_found"
+    assert any("zoeken" in n for n in reply.notices)

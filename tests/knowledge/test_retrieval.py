@@ -164,3 +164,32 @@ def test_known_gaps_of_the_sources_have_no_coverage(retriever, question):
 ])
 def test_gap_patterns_do_not_swallow_covered_questions(retriever, question):
     assert retriever.confidence(question, retriever.search(question, k=5)) > 0.3
+
+
+def test_langchain_retriever_returns_cited_documents(retriever):
+    from langchain_core.documents import Document
+    from langchain_core.retrievers import BaseRetriever
+
+    from knowledge.lc_retriever import TdaRetriever, to_passage_dict
+
+    lc = TdaRetriever(retriever=retriever, k=3)
+    assert isinstance(lc, BaseRetriever)
+    docs = lc.invoke("Wat moet ik de werknemer vertellen over mijn positie als casemanager in taakdelegatie?")
+    assert len(docs) == 3 and all(isinstance(d, Document) for d in docs)
+    assert {"source", "title", "section", "lines", "score"} <= set(docs[0].metadata)
+    assert docs[0].page_content and to_passage_dict(docs[0])["text"] == docs[0].page_content
+
+
+def test_question_index_finds_a_passage_in_users_words(retriever):
+    """The question index: the train questions point at their passages (a signal of its own)."""
+    sig = retriever.signals("mag ik als leidinggevende vragen wat hij precies heeft", "all")
+    assert sig["qdense"].max() > 0.5 and sig["qbm25"].max() > 0
+
+
+def test_every_retrieval_mode_runs(retriever):
+    from knowledge.retrieval import MODES
+
+    for mode in MODES:
+        assert retriever.search("eerste contact na ziekmelding", k=3, mode=mode), mode
+    with pytest.raises(ValueError):
+        retriever.search("x", mode="nonsense")
