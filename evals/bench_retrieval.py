@@ -166,7 +166,8 @@ def latency(retriever, questions, repeat: int = 2) -> dict:
 
 def answer_rates(settings, sets: dict[str, list[dict]], limit: int = 400) -> dict:
     """Through the full turn: the share of replies that cite a right passage, and for answer-card
-    variants the share whose text holds all the card's key terms."""
+    variants the share whose text holds all the card's key terms (how often a direct answer is
+    given, and is right: evals/bench_answers.py)."""
     from app.assistant import Assistant
     from knowledge.answers import term_in
 
@@ -174,11 +175,10 @@ def answer_rates(settings, sets: dict[str, list[dict]], limit: int = 400) -> dic
     out = {}
     for name, qs in sets.items():
         qs = qs[:limit]
-        cited = keyterms = answered = direct = 0
+        cited = keyterms = answered = 0
         for q in qs:
             reply = assistant.respond(q["q"], role=q.get("role", "casemanager"))
             answered += reply.decision == "answer"
-            direct += bool(getattr(reply, "answer_card", None))
             if any(c.source == d and c.lines[0] <= b and c.lines[1] >= a
                    for c in reply.citations for d, a, b in q["ranges"]):
                 cited += 1
@@ -186,8 +186,7 @@ def answer_rates(settings, sets: dict[str, list[dict]], limit: int = 400) -> dic
             if card is not None and all(term_in(t, reply.text) for t in card.key_terms):
                 keyterms += 1
         n = len(qs) or 1
-        out[name] = {"n": len(qs), "answered": round(answered / n, 3), "cites_right_passage": round(cited / n, 3),
-                     "direct_answer": round(direct / n, 3)}
+        out[name] = {"n": len(qs), "answered": round(answered / n, 3), "cites_right_passage": round(cited / n, 3)}
         if any(q.get("card") is not None for q in qs):
             out[name]["key_terms"] = round(keyterms / n, 3)
     return out
