@@ -43,6 +43,21 @@ def training_pairs(limit: int | None = None, seed: int = SEED) -> list[tuple[str
     return triples[:limit] if limit else triples
 
 
+def pairs_digest(triples: list[tuple[str, str, str]]) -> str:
+    """Content hash of the training pairs (order-free): what the shipped weights were trained on.
+
+    Only the fit fold shapes the weights, so a change to test or dev questions leaves it unchanged
+    and needs no retraining.
+    """
+    import hashlib
+
+    h = hashlib.sha256()
+    for t in sorted(triples):
+        h.update("\x1f".join(t).encode("utf-8"))
+        h.update(b"\x1e")
+    return h.hexdigest()
+
+
 def train(out: Path = TUNED_DIR, *, epochs: int = 2, batch: int = 32, lr: float = 5e-5, limit: int | None = None,
           max_seq: int = 128, seed: int = SEED, log_every: int = 10) -> dict:
     import numpy as np
@@ -117,6 +132,7 @@ def train(out: Path = TUNED_DIR, *, epochs: int = 2, batch: int = 32, lr: float 
         "pairs": len(triples), "epochs": epochs, "batch": batch, "lr": lr, "max_seq_length": max_seq,
         "seed": seed, "seconds": round(time.perf_counter() - t0, 1),
         "questions_digest": corpus_digest(), "answers_digest": cards_digest(),
+        "pairs_digest": pairs_digest(triples),
         "weights_sha256": file_sha256(weights), "dtype": "float16",
     }
     (out / "train_meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
