@@ -20,7 +20,6 @@ Validate with ``python -m knowledge.answers``.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import sys
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from pathlib import Path
 
 import yaml
 
-from knowledge.questions import normalise, split_of
+from knowledge.questions import doc_lengths, files_digest, normalise, source_range, split_of
 
 ANSWERS_DIR = Path(__file__).resolve().parent / "answers"
 ROLES = ("casemanager", "employer", "trainer", "reviewer")
@@ -67,14 +66,8 @@ class CardError(ValueError):
     """An answer-card file does not follow the schema."""
 
 
-def _lengths() -> dict[str, int]:
-    from knowledge.documents import load_manifest, source_lines
-
-    return {d.id: len(source_lines(d.id)) for d in load_manifest().documents}
-
-
 def parse_file(path: Path, lengths: dict[str, int] | None = None) -> list[AnswerCard]:
-    lengths = lengths or _lengths()
+    lengths = lengths or doc_lengths()
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
     except yaml.YAMLError as exc:
@@ -103,14 +96,12 @@ def parse_file(path: Path, lengths: dict[str, int] | None = None) -> list[Answer
             raise CardError(f"{where} ({cid}): answer must be a string of 20-600 characters")
         sources = []
         for s in c.get("sources") or []:
-            doc = str(s.get("doc", "")).zfill(3) if isinstance(s, dict) else ""
-            m = re.fullmatch(r"(\d+)\s*-\s*(\d+)", str(s.get("lines", "")).strip()) if isinstance(s, dict) else None
-            if doc not in lengths or not m:
+            if not isinstance(s, dict):
                 raise CardError(f"{where} ({cid}): each source needs a known doc and lines like 120-128")
-            a, b = int(m.group(1)), int(m.group(2))
-            if not 1 <= a <= b <= lengths[doc]:
-                raise CardError(f"{where} ({cid}): lines {a}-{b} outside doc {doc}")
-            sources.append(CardSource(doc, a, b))
+            try:
+                sources.append(CardSource(*source_range(s.get("doc", ""), s.get("lines", ""), lengths)))
+            except ValueError as exc:
+                raise CardError(f"{where} ({cid}): {exc}") from None
         if not sources:
             raise CardError(f"{where} ({cid}): at least one source needed")
         terms = c.get("key_terms")
@@ -149,7 +140,7 @@ def check_card(card: AnswerCard) -> list[str]:
 
 @lru_cache(maxsize=2)
 def _load(directory: str) -> tuple[AnswerCard, ...]:
-    lengths = _lengths()
+    lengths = doc_lengths()
     cards: list[AnswerCard] = []
     for path in sorted(Path(directory).glob("*.yaml")):
         cards.extend(parse_file(path, lengths))
@@ -165,17 +156,14 @@ def load_cards(directory: Path = ANSWERS_DIR) -> list[AnswerCard]:
 
 
 def cards_digest(directory: Path = ANSWERS_DIR) -> str:
-    h = hashlib.sha256()
-    for path in sorted(Path(directory).glob("*.yaml")):
-        h.update(path.name.encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()
+    """Content hash of the answer-card files (part of the index fingerprint)."""
+    return files_digest(directory)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     paths = [Path(a) for a in args] or sorted(ANSWERS_DIR.glob("*.yaml"))
-    lengths = _lengths()
+    lengths = doc_lengths()
     ok, n = True, 0
     for path in paths:
         try:

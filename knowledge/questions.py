@@ -68,15 +68,39 @@ class CorpusError(ValueError):
     """A question file does not follow the schema."""
 
 
-def _doc_lengths() -> dict[str, int]:
+def doc_lengths() -> dict[str, int]:
+    """Number of lines of each source document (for validating line references)."""
     from knowledge.documents import load_manifest, source_lines
 
     return {d.id: len(source_lines(d.id)) for d in load_manifest().documents}
 
 
+def source_range(doc: object, lines: object, lengths: dict[str, int]) -> tuple[str, int, int]:
+    """``("002", 120, 128)`` from a doc id and ``"120-128"``; ValueError saying what is wrong."""
+    doc_id = str(doc).zfill(3)
+    if doc_id not in lengths:
+        raise ValueError(f"unknown doc {doc!r}")
+    m = re.fullmatch(r"(\d+)\s*-\s*(\d+)", str(lines).strip())
+    if not m:
+        raise ValueError("lines must look like 120-128")
+    a, b = int(m.group(1)), int(m.group(2))
+    if not 1 <= a <= b <= lengths[doc_id]:
+        raise ValueError(f"lines {a}-{b} outside doc {doc_id} (1-{lengths[doc_id]})")
+    return doc_id, a, b
+
+
+def files_digest(directory: Path) -> str:
+    """Content hash of the YAML files of a corpus directory (part of index and model fingerprints)."""
+    h = hashlib.sha256()
+    for path in sorted(Path(directory).glob("*.yaml")):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
 def parse_file(path: Path, lengths: dict[str, int] | None = None) -> list[Question]:
     """The questions of one file; raises :class:`CorpusError` naming the entry at fault."""
-    lengths = lengths or _doc_lengths()
+    lengths = lengths or doc_lengths()
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
     except yaml.YAMLError as exc:
@@ -88,15 +112,10 @@ def parse_file(path: Path, lengths: dict[str, int] | None = None) -> list[Questi
         where = f"{path.name} entry {i + 1}"
         if not isinstance(entry, dict) or set(entry) - {"doc", "lines", "questions"}:
             raise CorpusError(f"{where}: expected keys doc, lines, questions")
-        doc = str(entry.get("doc", "")).zfill(3)
-        if doc not in lengths:
-            raise CorpusError(f"{where}: unknown doc {entry.get('doc')!r}")
-        m = re.fullmatch(r"(\d+)\s*-\s*(\d+)", str(entry.get("lines", "")).strip())
-        if not m:
-            raise CorpusError(f"{where}: lines must look like 120-128")
-        a, b = int(m.group(1)), int(m.group(2))
-        if not 1 <= a <= b <= lengths[doc]:
-            raise CorpusError(f"{where}: lines {a}-{b} outside doc {doc} (1-{lengths[doc]})")
+        try:
+            doc, a, b = source_range(entry.get("doc", ""), entry.get("lines", ""), lengths)
+        except ValueError as exc:
+            raise CorpusError(f"{where}: {exc}") from None
         qs = entry.get("questions")
         if not isinstance(qs, list) or not qs:
             raise CorpusError(f"{where}: questions must be a non-empty list")
@@ -109,7 +128,7 @@ def parse_file(path: Path, lengths: dict[str, int] | None = None) -> list[Questi
 
 @lru_cache(maxsize=2)
 def _load(directory: str) -> tuple[Question, ...]:
-    lengths = _doc_lengths()
+    lengths = doc_lengths()
     seen: dict[str, Question] = {}
     out = []
     for path in sorted(Path(directory).glob("*.yaml")):
@@ -130,17 +149,13 @@ def load_questions(directory: Path = QUESTIONS_DIR, split: str | None = None) ->
 
 def corpus_digest(directory: Path = QUESTIONS_DIR) -> str:
     """Content hash of the question files (part of the index and model fingerprints)."""
-    h = hashlib.sha256()
-    for path in sorted(Path(directory).glob("*.yaml")):
-        h.update(path.name.encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()
+    return files_digest(directory)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     paths = [Path(a) for a in args] or sorted(QUESTIONS_DIR.glob("*.yaml"))
-    lengths = _doc_lengths()
+    lengths = doc_lengths()
     total, ok = 0, True
     for path in paths:
         try:
