@@ -47,23 +47,72 @@ def _filter(args):
                        user=args.user, session_id=args.session_id)
 
 
-def _open():
+def _open(*, read_only: bool = False):
     from app.audit import AuditLog
     from app.settings import load_settings
 
-    return AuditLog.open(load_settings())
+    return AuditLog.open(load_settings(), read_only=read_only)
 
 
 def _cmd_verify(args) -> int:
-    log = _open()
-    result = log.verify()
+    from app.audit import Anchor
+
+    extra = []
+    for path in args.anchor or ():
+        try:
+            with open(path, encoding="utf-8") as fh:
+                extra.append((f"het geëxporteerde anker {path}", Anchor.from_json(fh.read())))
+        except (OSError, ValueError) as exc:
+            print(f"fout: anker {path} is niet leesbaar ({exc})", file=sys.stderr)
+            return 1
+    log = _open(read_only=True)  # verification never writes: not the tables, the key or the anchor
+    try:
+        result = log.verify(extra)
+    finally:
+        log.close()
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False))
     elif result.ok:
-        print(f"Auditlog in orde: {_records(result.checked)} gecontroleerd, keten intact.")
+        anchored = f", verankerd tot en met record {result.anchored_id}" if result.anchored_id else ""
+        print(f"Auditlog in orde: {_records(result.checked)} gecontroleerd, keten intact{anchored}.")
+        for note in result.notes:
+            print(f"Let op: {note}")
     else:
         print(f"Auditlog BESCHADIGD na {_records(result.checked)} in orde. {result.problem}")
     return 0 if result.ok else 2
+
+
+def _cmd_anchor(args) -> int:
+    log = _open(read_only=True)
+    try:
+        anchor = log.current_anchor()
+    finally:
+        log.close()
+    if anchor is None:
+        print("fout: er is (nog) geen anker", file=sys.stderr)
+        return 1
+    text = anchor.to_json()
+    if args.out in (None, "-"):
+        sys.stdout.write(text)
+    else:
+        import os
+
+        fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        print(f"Anker (tot en met record {anchor.last_id}) geschreven naar {args.out}. Bewaar het buiten "
+              "bereik van wie de database kan wijzigen.", file=sys.stderr)
+    return 0
+
+
+def _cmd_rotate_key(args) -> int:
+    log = _open()
+    try:
+        kid = log.rotate_key()
+    finally:
+        log.close()
+    print(f"Nieuwe auditsleutel {kid} is actief; oude sleutels blijven bewaard om oude records te controleren.")
+    return 0
 
 
 def _records(n: int) -> str:
@@ -123,9 +172,18 @@ def register(subparsers) -> None:
                               description="Het auditlog: hashketen controleren, records tonen, exporteren, opschonen.")
     verbs = p.add_subparsers(dest="audit_command", required=True)
 
-    v = verbs.add_parser("verify", help="controleer de hashketen")
+    v = verbs.add_parser("verify", help="controleer de keten (alleen lezen)")
     v.add_argument("--json", action="store_true", help="uitslag als JSON")
+    v.add_argument("--anchor", action="append", metavar="BESTAND",
+                   help="controleer ook tegen een geëxporteerd anker (mag vaker)")
     v.set_defaults(func=_cmd_verify)
+
+    an = verbs.add_parser("anchor", help="exporteer het anker (aantal records en laatste MAC)")
+    an.add_argument("--out", help="bestand (standaard: stdout)")
+    an.set_defaults(func=_cmd_anchor)
+
+    rk = verbs.add_parser("rotate-key", help="maak een nieuwe auditsleutel actief")
+    rk.set_defaults(func=_cmd_rotate_key)
 
     ls = verbs.add_parser("list", help="toon records (nieuwste eerst)")
     _add_filters(ls)
