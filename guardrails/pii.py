@@ -15,10 +15,14 @@ Measured quality and latency: ``evals/pii/REPORT.md`` (``python -m evals.pii.ben
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import unicodedata
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Iterable, List, Optional
+
+import yaml
 
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
@@ -51,18 +55,22 @@ SCORE_THRESHOLD = 0.35
 CHUNK_SIZE = 4000
 CHUNK_OVERLAP = 200
 
-# Domain words of Dutch sick-leave case management that look like names (capitalised,
-# acronyms) but are never PII. A PERSON/ORGANIZATION/LOCATION span made only of these is dropped.
-DOMAIN_TERMS = frozenset(
-    w.lower()
-    for w in """
-    UWV NVAB KNMG RSC AVG AP Arbowet Arbo Arbodienst Arbo-arts Arboarts WIA WGA IVA Ziektewet Poortwachter
-    WvP BW CAO cao OR Ondernemingsraad bedrijfsarts casemanager werkgever werknemer leidinggevende
-    verzekeringsarts arbeidsdeskundige regievoerder eigenrisicodrager HR HRM P&O Leidraad Taakdelegatie
-    Verzuimprotocol verzuim re-integratie Autoriteit Persoonsgegevens Wet verbetering huisarts
-    praktijkondersteuner deskundigenoordeel probleemanalyse plan van aanpak
-    """.split()
-)
+# Words and titles that look like names but are never PII (guardrails/lexicon/not_names.yaml).
+NOT_NAMES_FILE = Path(__file__).parent / "lexicon" / "not_names.yaml"
+
+
+def _load_not_names() -> tuple[frozenset, "re.Pattern | None"]:
+    data = yaml.safe_load(NOT_NAMES_FILE.read_text(encoding="utf-8")) or {}
+    terms = frozenset(w.lower() for w in str(data.get("terms", "")).split())
+    phrases = [p for p in data.get("phrases") or () if isinstance(p, str) and p.strip()]
+    rx = None
+    if phrases:
+        alts = sorted((r"\s+".join(re.escape(w) for w in p.split()) for p in phrases), key=len, reverse=True)
+        rx = re.compile("|".join(alts), re.IGNORECASE)
+    return terms, rx
+
+
+DOMAIN_TERMS, _PROTECTED_PHRASES = _load_not_names()
 
 _ENGINE_LOCK = threading.Lock()
 _ANALYZER: Optional[AnalyzerEngine] = None
@@ -214,14 +222,13 @@ _EDGE_WORDS = frozenset(
     werkgever werknemer namens mag kan moet wil
     collega teamleider medewerker leidinggevende casemanager bedrijfsarts van bij te en of via voor met
     op aan in naar om uit over tot door na per
+    graag hallo hoi beste groet groeten dank bedankt alvast svp
     """.split()
 )
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     """Shrink [start, end) past whitespace, punctuation and edge words (titles, roles, particles)."""
-    import re
-
     tokens = [(m.start() + start, m.end() + start) for m in re.finditer(r"\S+", text[start:end])]
 
     def bare(tok):
@@ -287,7 +294,8 @@ def analyze(text: str, entities: Optional[List[str]] = None) -> List[RecognizerR
 
     Returns:
         Non-overlapping results sorted by start, offsets in ``text``. Name-like results that
-        consist only of domain words (UWV, bedrijfsarts, ...) are dropped.
+        consist only of domain words (UWV, bedrijfsarts, ...) or lie inside a source title
+        (``lexicon/not_names.yaml``) are dropped.
     """
     if not isinstance(text, str) or not text.strip():
         return []
@@ -309,8 +317,11 @@ def analyze(text: str, entities: Optional[List[str]] = None) -> List[RecognizerR
             r.start += offset
             r.end += offset
             raw.append(r)
+    protected = [(m.start(), m.end()) for m in _PROTECTED_PHRASES.finditer(safe)] if _PROTECTED_PHRASES else []
     filtered = [
-        r for r in raw if not (r.entity_type in NAME_ENTITIES and _is_domain_term(safe[r.start : r.end]))
+        r for r in raw
+        if not (r.entity_type in NAME_ENTITIES
+                and (_is_domain_term(safe[r.start : r.end]) or any(a <= r.start and r.end <= b for a, b in protected)))
     ]
     return merge_results(safe, filtered)
 
@@ -348,7 +359,7 @@ def redact(
     try:
         results = analyze(text, wanted)
         spans = [
-            RedactionSpan(r.entity_type, r.start, r.end, round(float(r.score), 3), _detector(r))
+            RedactionSpan(r.entity_type, int(r.start), int(r.end), round(float(r.score), 3), _detector(r))
             for r in results
         ]
         return RedactionResult(text=_replace(text, spans), spans=spans)
@@ -378,3 +389,28 @@ def _replace(text: str, spans: List[RedactionSpan]) -> str:
         operators=operators,
     )
     return result.text
+
+
+# The last line of defence before text is stored: whatever the recognizers left, a run of 7 or more
+# digits (separators allowed) or an e-mail-like token is masked. Examples (fictitious):
+# "06 7445 0378" -> "<NUMMER>", "NL91ABNA0417164300" -> "NL91ABNA<NUMMER>", "x@y.zz" -> "<EMAIL_ADDRESS>".
+SCRUB_TAG = "<NUMMER>"
+_SCRUB_DIGITS = re.compile(r"(?<![\d])\d(?:[\s.\-/]?\d){6,}(?!\d)")
+_SCRUB_EMAIL = re.compile(r"[^\s<>()\[\]\"',;:]+@[^\s<>()\[\]\"',;:]+\.[^\s<>()\[\]\"',;:]+")
+
+
+def scrub_identifiers(text: str) -> tuple[str, int]:
+    """Mask every remaining run of 7+ digits and every e-mail-like token; returns (text, count)."""
+    text, n_mail = _SCRUB_EMAIL.subn("<EMAIL_ADDRESS>", text)
+    text, n_digits = _SCRUB_DIGITS.subn(SCRUB_TAG, text)
+    return text, n_mail + n_digits
+
+
+def redact_for_storage(text: str) -> RedactionResult:
+    """:func:`redact` (all entities, health included), then :func:`scrub_identifiers`: recall first,
+    for every text that is about to be written anywhere. Never raises; fails closed like ``redact``."""
+    result = redact(text)
+    if result.failed:
+        return result
+    scrubbed, _n = scrub_identifiers(result.text)
+    return RedactionResult(text=scrubbed, spans=result.spans, failed=False)

@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import List
 
 from presidio_analyzer import EntityRecognizer
-from presidio_analyzer.predefined_recognizers import IbanRecognizer
 
 from guardrails.recognizers.deduce_recognizer import DeduceRecognizer
 from guardrails.recognizers.email_recognizer import OfflineEmailRecognizer
@@ -16,17 +15,17 @@ from guardrails.recognizers.health_data_recognizer import HealthDataRecognizer
 from guardrails.recognizers.nl_address_recognizer import NlAddressRecognizer
 from guardrails.recognizers.nl_bsn_recognizer import NlBsnRecognizer
 from guardrails.recognizers.nl_date_recognizer import NlDateRecognizer
+from guardrails.recognizers.nl_iban_recognizer import NlIbanRecognizer
 from guardrails.recognizers.nl_organization_recognizer import NlOrganizationRecognizer
-from guardrails.recognizers.nl_phone_recognizer import NlPhoneRecognizer
+from guardrails.recognizers.nl_phone_recognizer import NlPhoneFormatRecognizer, NlPhoneRecognizer
 from guardrails.recognizers.nl_postcode_recognizer import NlPostcodeRecognizer
-
-# Dutch context words for Presidio's built-in IBAN recognizer set to "nl".
-IBAN_CONTEXT = ["iban", "rekening", "rekeningnummer", "bankrekening", "bank", "overmaken", "storten"]
 
 # Every recognizer class of the project, in registry order.
 NL_RECOGNIZERS = [
     NlBsnRecognizer,
     NlPhoneRecognizer,
+    NlPhoneFormatRecognizer,
+    NlIbanRecognizer,
     NlPostcodeRecognizer,
     NlDateRecognizer,
     NlAddressRecognizer,
@@ -38,7 +37,7 @@ NL_RECOGNIZERS = [
 
 
 def build_recognizers(*, include_health: bool = True, language: str = "nl") -> List[EntityRecognizer]:
-    """Instantiate every project recognizer plus Presidio's IBAN recognizer for ``language``.
+    """Instantiate every project recognizer for ``language``.
 
     Args:
         include_health: Add the HEALTH_DATA recognizer.
@@ -47,13 +46,11 @@ def build_recognizers(*, include_health: bool = True, language: str = "nl") -> L
     Returns:
         Recognizer instances ready for a ``RecognizerRegistry``.
     """
-    recognizers: List[EntityRecognizer] = [
+    return [
         cls(supported_language=language)
         for cls in NL_RECOGNIZERS
         if include_health or cls is not HealthDataRecognizer
     ]
-    recognizers.append(IbanRecognizer(supported_language=language, context=IBAN_CONTEXT))
-    return recognizers
 
 
 __all__ = [
@@ -64,7 +61,9 @@ __all__ = [
     "NlAddressRecognizer",
     "NlBsnRecognizer",
     "NlDateRecognizer",
+    "NlIbanRecognizer",
     "NlOrganizationRecognizer",
+    "NlPhoneFormatRecognizer",
     "NlPhoneRecognizer",
     "NlPostcodeRecognizer",
     "OfflineEmailRecognizer",

@@ -220,8 +220,8 @@ class DeduceRecognizer(LocalRecognizer):
             results.append(
                 RecognizerResult(
                     entity_type=entity,
-                    start=ann.start_char,
-                    end=ann.end_char,
+                    start=int(ann.start_char),   # deduce may give numpy integers; Presidio wants int
+                    end=int(ann.end_char),
                     score=self.score,
                     analysis_explanation=explanation,
                     recognition_metadata={

@@ -1,4 +1,4 @@
-"""E-mail addresses: Presidio's ``EmailRecognizer`` with an offline domain check."""
+"""E-mail addresses: every address, with an offline public-suffix check for the score."""
 
 from __future__ import annotations
 
@@ -29,20 +29,27 @@ def _extractor():
 
 
 class OfflineEmailRecognizer(EmailRecognizer):
-    """Recognize e-mail addresses (Presidio pattern) with Dutch context words, fully offline.
+    """Recognize every e-mail address (any case, plus tags, subdomains), fully offline.
 
-    Validation: the domain must end in a known public suffix (bundled snapshot).
-    Examples (fictitious): j.jansen@example.nl, verzuim@bedrijf-example.com
+    Recall first: any ``local@domain.tld`` whose last label is 2-24 letters is an address, whether
+    or not the suffix is in the bundled public-suffix list; a known suffix raises the score to the
+    maximum.
 
     Args:
-        patterns: Override Presidio's patterns.
+        patterns: Override the default pattern.
         context: Override the Dutch context words.
         supported_language: Language code (default "nl").
         supported_entity: Entity name (default "EMAIL_ADDRESS").
         name: Recognizer name.
     """
 
+    PATTERNS = [
+        Pattern("e-mail", r"(?i)(?<![\w.+\-])[\w.+\-']*\w@(?:[\w\-]+\.)+[a-z]{2,24}(?![\w\-])", 0.5),
+    ]
     CONTEXT = ["e-mail", "email", "mail", "mailadres", "e-mailadres", "mailen", "gemaild"]
+    EXAMPLES = ["mail j.jansen@example.nl", "J.JANSEN@EXAMPLE.NL", "piet+verzuim@mail.bedrijf-x.com",
+                "a_b-c@sub.domein.amsterdam", "o'brien@firma.eu", "info@praktijk.zorg"]
+    NOT_EXAMPLES = ["@werkgever", "mail mij", "jansen@", "versie 2.0", "www.example.nl"]
 
     def __init__(
         self,
@@ -53,17 +60,17 @@ class OfflineEmailRecognizer(EmailRecognizer):
         name: Optional[str] = None,
     ):
         super().__init__(
-            patterns=patterns,
+            patterns=patterns if patterns else self.PATTERNS,
             context=context if context else self.CONTEXT,
             supported_language=supported_language,
             supported_entity=supported_entity,
             name=name or "OfflineEmailRecognizer",
         )
 
-    def validate_result(self, pattern_text: str) -> bool:
-        """Return True when the address has a domain with a known public suffix.
+    def validate_result(self, pattern_text: str) -> Optional[bool]:
+        """True (maximum score) when the domain has a known public suffix, else None (pattern score).
 
         Args:
             pattern_text: The matched address.
         """
-        return _extractor()(pattern_text).fqdn != ""
+        return True if _extractor()(pattern_text).fqdn != "" else None

@@ -8,18 +8,18 @@ from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer
 
 
 class NlBsnRecognizer(PatternRecognizer):
-    """Recognize the Dutch burgerservicenummer (BSN) using regex and the elfproef.
+    """Recognize the Dutch burgerservicenummer (BSN) in every usual notation; the elfproef sets the score.
 
-    Format: 9 digits (8-digit numbers are padded with a leading zero by law), also written
-    as ``1234.56.782`` or ``1234 56 782``.
+    Format: 9 digits (8-digit numbers are padded with a leading zero by law, and written without it
+    by many), also written as
+    ``1234.56.782``, ``1234 56 782``, ``123 456 782``, ``123.456.782`` or ``123-456-782``.
     Check (elfproef): 9*d1 + 8*d2 + ... + 2*d8 - 1*d9 must be divisible by 11
     (Wet algemene bepalingen burgerservicenummer; the "-1" weight distinguishes the BSN from
     the bank-account elfproef).
-    Examples (fictitious): 111222333, 123456782, 1234.56.782
 
-    About 1 in 11 random 9-digit numbers passes the check, so a pass is not certainty: the
-    check lives in :meth:`invalidate_result` (a failing number is dropped, a passing one keeps
-    the modest pattern score) and context words such as "bsn" raise the score.
+    Recall first: a number that fails the elfproef is a mistyped BSN as often as anything else, so
+    it is masked too, at a score just above the threshold; a passing number gets a higher score, and
+    context words such as "bsn" raise both.
 
     Args:
         patterns: Override the default patterns.
@@ -31,10 +31,18 @@ class NlBsnRecognizer(PatternRecognizer):
     """
 
     PATTERNS = [
-        Pattern("BSN (weak)", r"(?<![\d.,\-/])\d{9}(?![\d\-/]|[.,]\d)", 0.4),
-        Pattern("BSN dotted", r"(?<![\d.,\-/])\d{4}[. ]\d{2}[. ]\d{3}(?![\d\-/]|[.,]\d)", 0.4),
+        Pattern("BSN (weak)", r"(?<![\d.,\-/])\d{9}(?![\d\-/]|[.,]\d)", 0.36),
+        Pattern("BSN 4-2-3", r"(?<![\d.,\-/])\d{4}[. ]\d{2}[. ]\d{3}(?![\d\-/]|[.,]\d)", 0.36),
+        Pattern("BSN 8 digits", r"(?<![\d.,\-/])\d{8}(?![\d\-/]|[.,]\d)", 0.36),
+        Pattern("BSN 3-3-3", r"(?<![\d.,\-/])\d{3}([. \-])\d{3}\1\d{3}(?![\d\-/]|[.,]\d)", 0.36),
     ]
     CONTEXT = ["bsn", "burgerservicenummer", "burgerservice", "sofinummer", "sofi-nummer", "sofi"]
+    #: Score of a number that passes the elfproef (before context).
+    VALID_SCORE = 0.5
+    EXAMPLES = ["BSN 111222333", "bsn 12345672", "bsn: 1234.56.782", "nummer 123 456 782", "123.456.782", "123-456-782",
+                "burgerservicenummer 1234 56 782", "bsn 123456789"]
+    NOT_EXAMPLES = ["bel 0612345678", "1.250.000 euro", "12-03-2026", "postcode 1234 AB", "12345678", "ordernummer 20261201",
+                    "1234567890"]
 
     def __init__(
         self,
@@ -54,17 +62,22 @@ class NlBsnRecognizer(PatternRecognizer):
             name=name,
         )
 
-    def invalidate_result(self, pattern_text: str) -> bool:
-        """Return True (drop the match) when the value fails the BSN elfproef.
-
-        Args:
-            pattern_text: The matched text, possibly with dots or spaces.
-
-        Returns:
-            True when the number is not a valid BSN.
-        """
-        digits = EntityRecognizer.sanitize_value(pattern_text, self.replacement_pairs)
-        return not self.elfproef(digits)
+    def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):
+        """Pattern matches, scored up when the digits pass the elfproef. Eight digits are a BSN
+        written without its leading zero only when the padded number passes the elfproef (eight
+        digits are dates and order numbers far more often)."""
+        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        kept = []
+        for r in results:
+            digits = EntityRecognizer.sanitize_value(text[r.start:r.end], self.replacement_pairs + [("-", "")])
+            if len(digits) == 8:
+                if not self.elfproef("0" + digits):
+                    continue
+                digits = "0" + digits
+            if self.elfproef(digits):
+                r.score = max(r.score, self.VALID_SCORE)
+            kept.append(r)
+        return kept
 
     @staticmethod
     def elfproef(digits: str) -> bool:

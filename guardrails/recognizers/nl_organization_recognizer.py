@@ -34,10 +34,15 @@ _SECTOR_FIRST = (
     r"|Kliniek|Zorggroep|Kinderopvang|Woonzorgcentrum|Verpleeghuis|Hogeschool|Universiteit|Basisschool"
     r"|Fysiotherapie|Uitzendbureau|Arbodienst|Tandartspraktijk|Huisartsenpraktijk)"
 )
+# Words that open a remark in parentheses rather than a name ("de werkgever (of zijn HR-afdeling)").
+_NOT_IN_PARENS = (
+    r"zie|bijvoorbeeld|bijv|of|en|die|dat|niet|ook|dus|want|maar|vaak|meestal|in|op|met|voor|de|het|een|als"
+    r"|dit|deze|wie|wat|hoe|vooral|meestal|namelijk|ofwel|oftewel|incl|inclusief|exclusief|excl|ca|circa"
+)
 # Words after which a capitalised name is an employer ("werkt bij Vanderlande").
 _EMPLOYER_CONTEXT = (
     r"(?:werkt\s+bij|werkzaam\s+bij|in\s+dienst\s+(?:bij|van)|werkgever\s+is|werkgever:|werkt\s+voor"
-    r"|[Kk]lant|[Oo]pdrachtgever|[Ll]everancier"
+    r"|[Ww]erkgever|\bbij|[Kk]lant|[Oo]pdrachtgever|[Ll]everancier"
     r"|(?:leidinggevende|manager|directeur|eigenaar|teamleider|collega|medewerker|werknemer|stagiair)"
     r"\s+(?:\S+\s+){0,4}?bij)\s+"
 )
@@ -81,7 +86,19 @@ class NlOrganizationRecognizer(PatternRecognizer):
             rf"(?<={_EMPLOYER_CONTEXT}){_NOT_FIRST}{_CAP}(?:\s+(?:{_PARTICLE}\s+){{0,2}}{_CAP}){{0,3}}",
             0.45,
         ),
+        Pattern(
+            "in parentheses after an employer word",
+            rf"(?<=\b(?:[Ww]erkgever|[Bb]edrijf|[Oo]rganisatie|[Ff]irma|[Kk]lant|[Oo]pdrachtgever|[Bb]aas|[Zz]aak)"
+            rf"\s?\()(?!(?:{_NOT_IN_PARENS})\b)[^()\n\d]{{2,60}}?(?=\))",
+            0.5,
+        ),
     ]
+    EXAMPLES = ["De werkgever (Lekkerland) vraagt om een gesprek", "mijn werkgever (lekkerland bv) belde",
+                "werkgever Lekkerland wil weten", "ze werkt bij Vanderlande", "ziekgemeld bij Albert Heijn",
+                "Jansen Bouw B.V.", "Stichting De Linde", "bedrijf (Kees Smit Tuinmeubelen)"]
+    NOT_EXAMPLES = ["bij de bedrijfsarts", "werkgever mag dat niet vragen", "bij Mag ik",
+                    "de werkgever (zie artikel 7:629 BW)", "de werkgever (of de leidinggevende) belt",
+                    "het bedrijf (2 vestigingen)"]
     CONTEXT = ["werkgever", "bedrijf", "organisatie", "firma", "werkt", "dienst", "namens", "arbodienst"]
 
     def __init__(

@@ -12,8 +12,9 @@ CASES = [
     ("mail naar j.jansen@example.nl", 1, ["j.jansen@example.nl"]),
     ("verzuim@bedrijf-example.com of info@example.org", 2,
      ["verzuim@bedrijf-example.com", "info@example.org"]),
-    # unknown top-level domain / no domain
-    ("foo@bar.invalidtld", 0, []),
+    # an unknown top-level domain is still an address (recall first); no domain is not
+    ("foo@bar.invalidtld", 1, ["foo@bar.invalidtld"]),
+    ("J.JANSEN@EXAMPLE.NL", 1, ["J.JANSEN@EXAMPLE.NL"]),
     ("jan@", 0, []),
     ("", 0, []),
 ]
