@@ -41,6 +41,7 @@ bench: install
 	$(PY) -m evals.bench_retrieval --sweep
 	$(PY) -m evals.bench_answers
 	$(PY) -m evals.bench_intent
+	$(PY) -m evals.pii.bench_independent --split all
 
 eval: install
 	$(VENV)/bin/tda eval --report reports/eval

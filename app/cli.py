@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 
 import app  # noqa: F401  (sets the offline environment first)
@@ -23,10 +24,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Everything tda writes (audit log and its WAL/SHM, keys, anchor, exports, index, reports) is
+    # for the user running it only: files 0600, directories 0700.
+    os.umask(0o077)
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("PIL", "httpx", "urllib3", "chromadb", "sentence_transformers", "presidio-analyzer"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:

@@ -12,6 +12,7 @@ import functools
 import html
 import json
 import logging
+import math
 import re
 import tempfile
 import time
@@ -23,8 +24,21 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from fastapi import HTTPException
 
 from app.auth import UserStore
+from app.downloads import DownloadStore
+from app.throttle import (
+    LoginGuard,
+    LoginLocked,
+    LoginThrottle,
+    current_client,
+    distrust_proxy_headers,
+    lockout_message,
+    log_user,
+    minutes_text,
+)
+from app.web_guard import SameOriginMiddleware, web_middleware
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +102,14 @@ CSS = """
 
 
 class AccessDenied(gr.Error):
-    """Raised by a handler when the logged-in role may not use it (shown as an error in the UI)."""
+    """Raised by a handler when the logged-in role may not use it (shown as an error in the UI).
+
+    Logged once by :meth:`TdaUI.role_for` as one line with user and role; Gradio prints no traceback.
+    """
+
+    def __init__(self, message: str, **kwargs):
+        kwargs.setdefault("print_exception", False)
+        super().__init__(message, **kwargs)
 
 
 def guarded(fn):
@@ -267,6 +288,49 @@ def _chunks(text: str, n: int = 3) -> Iterator[str]:
         yield " ".join(words[:i])
 
 
+class TdaBlocks(gr.Blocks):
+    """``gr.Blocks`` whose login-page message can depend on the request.
+
+    Gradio reads ``blocks.auth_message`` each time it renders the login page, inside the request,
+    so ``login_notice`` (a callable, set by :meth:`TdaUI.build`) can show a lockout notice to a
+    locked-out client address. The login form itself only reacts to HTTP 400 (a fixed
+    "Onjuiste inloggegevens") and 200, so this page text is the only place for a lockout message.
+    """
+
+    login_notice: Any = None
+
+    @property
+    def auth_message(self) -> str | None:
+        base = self.__dict__.get("_tda_auth_message")
+        notice = self.login_notice() if callable(self.login_notice) else None
+        if not notice:
+            return base
+        return f"{notice}<br><br>{base}" if base else notice
+
+    @auth_message.setter
+    def auth_message(self, value: str | None) -> None:
+        self.__dict__["_tda_auth_message"] = value
+
+    @property
+    def server_app(self):
+        """The FastAPI app ``launch`` creates; :class:`app.web_guard.SameOriginMiddleware` is added
+        as its outermost layer when it is set (before the first request builds the stack), outside
+        Gradio's own CORS middleware, which would answer every loopback origin."""
+        return self.__dict__.get("_tda_server_app")
+
+    @server_app.setter
+    def server_app(self, app) -> None:
+        if app is not None and not getattr(app, "_tda_guarded", False):
+            app.add_middleware(SameOriginMiddleware)
+            app._tda_guarded = True
+        self.__dict__["_tda_server_app"] = app
+
+    def get_api_info(self, all_endpoints: bool = False) -> dict:
+        """No API map: Gradio embeds it in every page, the login page included, and the app has no
+        public API (every endpoint needs a login and checks the role)."""
+        return {"named_endpoints": {}, "unnamed_endpoints": {}}
+
+
 class TdaUI:
     """The Gradio Blocks app over the tda services.
 
@@ -277,16 +341,25 @@ class TdaUI:
         audit: The audit log (defaults to ``assistant.audit``); None hides nothing but reports
             "niet beschikbaar" in the reviewer tab.
         report_dir: Where eval reports and downloads are written (default: a temp dir).
+        throttle: The login throttle (default: 5 failures, then growing delays; 10, then a
+            15-minute lockout; per user name and per client address).
     """
 
-    def __init__(self, assistant, users: UserStore, *, audit=None, report_dir: str | Path | None = None):
+    def __init__(self, assistant, users: UserStore, *, audit=None, report_dir: str | Path | None = None,
+                 throttle: LoginThrottle | None = None):
         self.assistant = assistant
         self.users = users
+        self.throttle = throttle if throttle is not None else LoginThrottle()
+        self.login_guard = LoginGuard(users.verify, self.throttle)
         self.audit = audit if audit is not None else getattr(assistant, "audit", None)
         settings = getattr(assistant, "settings", None)
         self.max_input_chars = int(getattr(settings, "max_input_chars", 4000) or 4000)
         self.out_dir = Path(report_dir) if report_dir else Path(tempfile.mkdtemp(prefix="tda-ui-"))
-        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # Audit exports: private per session, served only to it (app.downloads), never via Gradio's cache.
+        data_dir = getattr(settings, "data_dir", None)
+        self.downloads = DownloadStore(Path(data_dir) / "exports" if data_dir else self.out_dir / "exports",
+                                       users.role_of)
 
     # -- access --------------------------------------------------------------------------------
     def role_for(self, request: gr.Request | None, allowed: tuple[str, ...]) -> tuple[str, str]:
@@ -294,17 +367,40 @@ class TdaUI:
         username = getattr(request, "username", None) if request is not None else None
         role = self.users.role_of(username)
         if role is None:
-            logger.warning("handler call without a valid login")
+            logger.warning("handler refused: no valid login user=%s", log_user(username))
             raise AccessDenied("Niet ingelogd of onbekende gebruiker. Log opnieuw in.", title="Geen toegang")
         if role not in allowed:
-            logger.warning("handler refused for role", extra={"role": role})
+            logger.warning("handler refused user=%s role=%s allowed=%s", log_user(username), role, ",".join(allowed))
             raise AccessDenied(f"Uw rol ({ROLE_LABELS.get(role, role)}) heeft geen toegang tot deze functie.",
                                title="Geen toegang")
         return username, role
 
-    def auth(self, username: str, password: str) -> bool:
-        """Gradio auth callback: check the login against the users file."""
-        return self.users.verify(username, password)
+    async def auth(self, username: str, password: str) -> bool:
+        """Gradio auth callback: a throttled check against the users file, off the event loop.
+
+        The client address comes from :class:`app.throttle.ClientAddressMiddleware` (installed by
+        :meth:`launch_kwargs`). During a lockout the login is refused with HTTP 429 and a Dutch
+        message, without checking the password.
+        """
+        try:
+            return await self.login_guard.login(username, password, current_client())
+        except LoginLocked as exc:
+            raise HTTPException(status_code=429, detail=lockout_message(exc.retry_after),
+                                headers={"Retry-After": str(max(1, math.ceil(exc.retry_after)))}) from None
+
+    def login_notice(self) -> str | None:
+        """The lockout notice for the login page when the requesting client address is locked."""
+        remaining = self.throttle.client_locked(current_client())
+        if remaining <= 0:
+            return None
+        return f"<strong>{html.escape(lockout_message(remaining))}</strong>"
+
+    def auth_message(self) -> str:
+        """The login-page text (Dutch), with the throttle's limits."""
+        t = self.throttle
+        return ("Log in met uw tda-account. De rol hoort bij de login. "
+                f"Na {t.lock_after} mislukte pogingen is inloggen {minutes_text(t.lockout_s)} geblokkeerd. "
+                "Reageert de knop Inloggen niet meer, herlaad dan de pagina om de wachttijd te zien.")
 
     # -- page load -----------------------------------------------------------------------------
     @guarded
@@ -634,20 +730,29 @@ class TdaUI:
     @guarded
     def audit_export(self, fmt, date_from, date_to, role, decision, category, rule_id, text,
                      request: gr.Request):
-        """Export the filtered records as CSV or JSONL for download."""
-        self.role_for(request, AUDIT_ROLES)
+        """Export the filtered records as CSV or JSONL: a one-time link bound to this session."""
+        username, _role = self.role_for(request, AUDIT_ROLES)
         audit = self._need_audit()
         fmt = fmt if fmt in ("csv", "jsonl") else "csv"
         flt = self._filter(date_from, date_to, role, decision, category, rule_id, text)
-        path = self.out_dir / f"audit-export-{datetime.now().strftime('%Y%m%d-%H%M%S')}.{fmt}"
-        with open(path, "w", encoding="utf-8", newline="") as fh:
-            n = audit.export(flt, fmt, fh)
-        return gr.DownloadButton(value=str(path), visible=True), f"{n} record(s) geëxporteerd als {fmt.upper()}."
+        counted: dict = {}
+        name = f"audit-export-{datetime.now().strftime('%Y%m%d-%H%M%S')}.{fmt}"
+        media = "text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson; charset=utf-8"
+        try:
+            url = self.downloads.create(cookies=_request_cookies(request), user=username, roles=AUDIT_ROLES,
+                                        filename=name, media_type=media,
+                                        write=lambda fh: counted.update(n=audit.export(flt, fmt, fh)))
+        except PermissionError:
+            raise gr.Error("Geen sessie gevonden om de export aan te koppelen. Log opnieuw in.") from None
+        minutes = round(self.downloads.ttl_s / 60)
+        return (f"{counted['n']} record(s) geëxporteerd als {fmt.upper()}. "
+                f"[Download {name}]({url}) — alleen in deze sessie, één keer, {minutes} minuten geldig.")
 
     # -- layout --------------------------------------------------------------------------------
     def build(self) -> gr.Blocks:
         """Build the Blocks app (tabs hidden until the page load reveals those of the role)."""
-        with gr.Blocks(title="tda — verzuimassistent", analytics_enabled=False) as demo:
+        with TdaBlocks(title="tda — verzuimassistent", analytics_enabled=False) as demo:
+            demo.login_notice = self.login_notice
             session = gr.State("")
             gr.Markdown("## tda — assistent voor verzuimbegeleiding\n"
                         "Antwoorden komen uit de bronnen (NVAB-leidraad, RSC) met citaten. "
@@ -762,8 +867,7 @@ class TdaUI:
                     with gr.Row():
                         fmt = gr.Radio(["csv", "jsonl"], value="csv", label="Exportformaat")
                         export = gr.Button("Exporteren")
-                        export_dl = gr.DownloadButton("Download export", visible=False)
-                    export_status = gr.Markdown("")
+                    export_status = gr.Markdown("", elem_id="tda-export-status")
 
             filters = [f_from, f_to, f_role, f_decision, f_category, f_rule, f_text]
             demo.load(self.on_load, None,
@@ -792,18 +896,33 @@ class TdaUI:
             show.click(self.audit_detail, rec_id, detail, api_name="audit_detail")
             audit_table.select(self.audit_pick, None, [rec_id, detail], api_visibility="private")
             verify.click(self.audit_verify, None, verify_status, api_name="audit_verify")
-            export.click(self.audit_export, [fmt, *filters], [export_dl, export_status], api_name="audit_export")
+            export.click(self.audit_export, [fmt, *filters], [export_status], api_name="audit_export")
         return demo
 
     def launch_kwargs(self) -> dict:
-        """Keyword arguments for ``Blocks.launch`` (auth, Dutch login text, CSS)."""
+        """Keyword arguments for ``Blocks.launch`` (auth, client-address middleware, login text, CSS).
+
+        Also makes uvicorn use the socket peer as the client address (see
+        :func:`app.throttle.distrust_proxy_headers`), so call it before ``launch``.
+        """
+        distrust_proxy_headers()
         return {
             "auth": self.auth,
-            "auth_message": "Log in met uw tda-account. De rol hoort bij de login.",
+            "app_kwargs": {"middleware": web_middleware(self.downloads)},
+            "auth_message": self.auth_message(),
             "css": CSS,
             "footer_links": [],
             "show_error": False,
         }
+
+
+def _request_cookies(request: gr.Request | None) -> dict[str, str]:
+    """The cookies of the caller's HTTP request (empty when there is none)."""
+    try:
+        cookies = getattr(request, "cookies", None)
+    except Exception:  # noqa: BLE001 - a gr.Request without an HTTP request behind it
+        return {}
+    return dict(cookies or {})
 
 
 # -- helpers for the trainer and reviewer tabs ------------------------------------------------------

@@ -24,10 +24,10 @@ logger = logging.getLogger(__name__)
 
 @functools.lru_cache(maxsize=1)
 def _redactor():
-    """The project's redaction function (guardrails.pii.redact), imported on first use."""
-    from guardrails.pii import redact  # lazy: loads presidio and the Dutch recognizers
+    """The project's redaction for stored text (``guardrails.pii.redact_for_storage``), imported on first use."""
+    from guardrails.pii import redact_for_storage  # lazy: loads presidio and the Dutch recognizers
 
-    return redact
+    return redact_for_storage
 
 
 class _RedactionCache:
@@ -68,7 +68,7 @@ def clear_redaction_cache() -> None:
 
 
 def redact_text(text: Any) -> tuple[str, bool]:
-    """Redact PII and health data in ``text`` with ``guardrails.pii.redact``.
+    """Redact PII and health data in ``text`` with ``guardrails.pii.redact_for_storage``.
 
     Never returns the raw text on failure: if the redactor cannot be imported, raises or reports
     a failure, the whole text is replaced by ``REDACTION_FAILED``.

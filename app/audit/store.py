@@ -243,7 +243,28 @@ class AuditLog:
         return log
 
     @staticmethod
+    def _archive_legacy(engine: Engine) -> str | None:
+        """Move a log of the old, unkeyed format aside (tables renamed, nothing deleted); returns
+        the new table name, or None when there is none."""
+        insp = inspect(engine)
+        if "audit_records" not in insp.get_table_names():
+            return None
+        if "key_id" in {c["name"] for c in insp.get_columns("audit_records")}:
+            return None
+        suffix = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d%H%M%S")
+        with engine.connect() as conn, conn.begin():
+            for index in insp.get_indexes("audit_records"):
+                conn.exec_driver_sql(f'DROP INDEX IF EXISTS "{index["name"]}"')  # names are schema-wide
+            conn.exec_driver_sql(f"ALTER TABLE audit_records RENAME TO audit_records_legacy_{suffix}")
+            if "audit_head" in insp.get_table_names():
+                conn.exec_driver_sql(f"ALTER TABLE audit_head RENAME TO audit_head_legacy_{suffix}")
+        logger.warning("audit: a log of the old, unkeyed format was kept as table audit_records_legacy_%s; "
+                       "a new keyed chain starts", suffix)
+        return f"audit_records_legacy_{suffix}"
+
+    @staticmethod
     def _create_schema(engine: Engine) -> None:
+        AuditLog._archive_legacy(engine)
         # Two processes may open a fresh database at once: the loser of the race retries.
         for attempt in range(3):
             try:
@@ -252,10 +273,6 @@ class AuditLog:
             except (IntegrityError, ProgrammingError, OperationalError):
                 if attempt == 2:
                     raise
-        columns = {c["name"] for c in inspect(engine).get_columns("audit_records")}
-        if "key_id" not in columns:
-            raise AuditError("dit auditlog heeft het oude, onbeveiligde formaat (zonder sleutel); exporteer het "
-                             "met een oudere versie, zet het opzij en start opnieuw")
         with engine.connect() as conn:
             with conn.begin():
                 exists = conn.execute(select(audit_head.c.id).where(audit_head.c.id == 1)).first()

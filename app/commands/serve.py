@@ -35,6 +35,9 @@ def run(args) -> int:
     from app.ui import TdaUI
 
     settings = load_settings()
+    from app.audit.store import private_dir
+
+    private_dir(settings.data_dir)  # 0700 before anything is written into it
     users = UserStore.for_data_dir(settings.data_dir)
     users.ensure_initial_users(print_fn=lambda line: print(line, flush=True))
     print("Assistent laden (index wordt gebouwd als die ontbreekt of verouderd is)…", flush=True)

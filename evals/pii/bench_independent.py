@@ -90,8 +90,12 @@ def _overlaps(a_start: int, a_end: int, b_start: int, b_end: int) -> bool:
     return a_start < b_end and b_start < a_end
 
 
-def score_item(item: dict, preds: List[Pred], redacted: str) -> Tuple[List[dict], List[dict]]:
-    """Gold-span outcomes and predicted-span outcomes (benchmarked entities, or any on negatives)."""
+def score_item(item: dict, preds: List[Pred], redacted: str,
+               stored: Optional[str] = None) -> Tuple[List[dict], List[dict]]:
+    """Gold-span outcomes and predicted-span outcomes (benchmarked entities, or any on negatives).
+
+    ``stored`` is the text as the audit log stores it (``redact_for_storage``: redaction plus the
+    last-line scrubber); its leaks are counted apart from those of ``redacted``."""
     golds: List[dict] = []
     for span in item["spans"]:
         hits = [p for p in preds if _overlaps(p[1], p[2], span["start"], span["end"])]
@@ -101,6 +105,7 @@ def score_item(item: dict, preds: List[Pred], redacted: str) -> Tuple[List[dict]
             "value": span["value"], "text": item["text"],
             "masked": bool(masking), "same_type": any(p[0] == span["entity"] for p in hits),
             "leak": leaked(span["entity"], span["value"], redacted),
+            "stored_leak": leaked(span["entity"], span["value"], stored) if stored is not None else None,
             "predicted": [[p[0], item["text"][p[1]:p[2]]] for p in hits],
         })
     negative = is_negative(item)
@@ -120,7 +125,7 @@ def run(items: List[dict]) -> Tuple[List[dict], List[dict], List[dict], float]:
     fails closed and hides the whole text; its log output is silenced here, the failures are
     counted in the report) and the seconds taken.
     """
-    from guardrails.pii import analyze, redact
+    from guardrails.pii import analyze, redact, redact_for_storage
 
     logging.getLogger("guardrails").setLevel(logging.CRITICAL)
     analyze("Warm-up: bel Jan de Vries op 06 12345678.")
@@ -133,7 +138,7 @@ def run(items: List[dict]) -> Tuple[List[dict], List[dict], List[dict], float]:
         redaction = redact(item["text"])
         if redaction.failed:
             failed.append(item)
-        g, p = score_item(item, preds, redaction.text)
+        g, p = score_item(item, preds, redaction.text, redact_for_storage(item["text"]).text)
         golds += g
         predicted += p
     return golds, predicted, failed, time.perf_counter() - started
@@ -175,6 +180,7 @@ def _summary(golds: List[dict], predicted: List[dict], entity: str) -> dict:
         "precision": _rate(tp, len(p)),
         "leak_checked": len(checkable), "leaks": sum(bool(x["leak"]) for x in checkable),
         "leak_rate": _rate(sum(bool(x["leak"]) for x in checkable), len(checkable)),
+        "stored_leaks": sum(bool(x.get("stored_leak")) for x in checkable),
     }
 
 
@@ -299,9 +305,9 @@ def render_markdown(report: dict) -> str:
             m = report["summary"][s][entity]
             rows.append([entity, s, str(m["n"]), _pct(m["masked_recall"]), _pct(m["same_type_recall"]),
                          f"{_pct(m['precision'])} ({m['fp']}; {m['fp_on_negatives']})",
-                         f"{m['leaks']}/{m['leak_checked']}"])
+                         f"{m['leaks']}/{m['leak_checked']}", f"{m['stored_leaks']}/{m['leak_checked']}"])
     lines += _table(["entity", "split", "gold", "masked recall %", "same-type recall %",
-                     "precision % (fp; on negatives)", "leaks"], rows)
+                     "precision % (fp; on negatives)", "leaks after redact()", "leaks as stored"], rows)
     lines += ["", "## Negative sentences", ""]
     lines += _table(["split", "sentences", "with a false positive", "false positives by type"],
                     [[s, str(n["sentences"]), str(n["with_fp"]),

@@ -38,6 +38,7 @@ _SECTOR_FIRST = (
 _NOT_IN_PARENS = (
     r"zie|bijvoorbeeld|bijv|of|en|die|dat|niet|ook|dus|want|maar|vaak|meestal|in|op|met|voor|de|het|een|als"
     r"|dit|deze|wie|wat|hoe|vooral|meestal|namelijk|ofwel|oftewel|incl|inclusief|exclusief|excl|ca|circa"
+    r"|leidinggevende|casemanager|bedrijfsarts|werknemer|werkgever|HR|P&O|personeelszaken"
 )
 # Words after which a capitalised name is an employer ("werkt bij Vanderlande").
 _EMPLOYER_CONTEXT = (
@@ -89,7 +90,8 @@ class NlOrganizationRecognizer(PatternRecognizer):
         Pattern(
             "in parentheses after an employer word",
             rf"(?<=\b(?:[Ww]erkgever|[Bb]edrijf|[Oo]rganisatie|[Ff]irma|[Kk]lant|[Oo]pdrachtgever|[Bb]aas|[Zz]aak)"
-            rf"\s?\()(?!(?:{_NOT_IN_PARENS})\b)[^()\n\d]{{2,60}}?(?=\))",
+            rf"\s?\()(?!(?:{_NOT_IN_PARENS})\b)(?=[^()\n]*(?:\p{{Lu}}|\b(?:bv|b\.v\.|nv|n\.v\.|vof|v\.o\.f\.)(?!\p{{L}})))"
+            rf"[^()\n\d]{{2,60}}?(?=\))",
             0.5,
         ),
     ]
@@ -98,7 +100,8 @@ class NlOrganizationRecognizer(PatternRecognizer):
                 "Jansen Bouw B.V.", "Stichting De Linde", "bedrijf (Kees Smit Tuinmeubelen)"]
     NOT_EXAMPLES = ["bij de bedrijfsarts", "werkgever mag dat niet vragen", "bij Mag ik",
                     "de werkgever (zie artikel 7:629 BW)", "de werkgever (of de leidinggevende) belt",
-                    "het bedrijf (2 vestigingen)"]
+                    "het bedrijf (2 vestigingen)",
+                    "werkgever (leidinggevende of casemanager namens de werkgever)", "de werkgever (in de zin van de wet)"]
     CONTEXT = ["werkgever", "bedrijf", "organisatie", "firma", "werkt", "dienst", "namens", "arbodienst"]
 
     def __init__(

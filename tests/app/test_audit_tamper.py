@@ -288,3 +288,34 @@ def test_files_are_private_under_a_permissive_umask(tmp_path, monkeypatch):
         os.umask(old)
     assert modes and all(m == 0o600 for m in modes.values()), modes
     assert stat.S_IMODE((tmp_path / "d").stat().st_mode) == 0o700
+
+
+def test_old_unkeyed_log_is_kept_aside_and_a_keyed_chain_starts(log_settings, data_dir, backend, monkeypatch):
+    monkeypatch.delenv("TDA_AUDIT_KEY", raising=False)
+    lg = AuditLog.open(log_settings)
+    fill(lg, 3)
+    # Turn it into a log of the previous format: no key_id column.
+    with lg.engine.connect() as conn, conn.begin():
+        conn.execute(sql("CREATE TABLE old_records AS SELECT id, ts, kind, username, role, session_id, "
+                         "input_redacted, reply_redacted, decision, category, rule_ids, rules, citations, "
+                         "decisions, notices, timings_ms, app_version, settings_digest, meta, prev_hash, hash "
+                         "FROM audit_records"))
+        conn.execute(sql("DROP TABLE audit_records"))
+        conn.execute(sql("ALTER TABLE old_records RENAME TO audit_records"))
+        conn.execute(sql("CREATE INDEX ix_audit_records_ts ON audit_records (ts)"))
+    lg.close()
+    lg.anchor.path.unlink()
+    reopened = AuditLog.open(log_settings)
+    try:
+        from sqlalchemy import inspect as sa_inspect
+
+        tables = sa_inspect(reopened.engine).get_table_names()
+        legacy = [t for t in tables if t.startswith("audit_records_legacy_")]
+        assert len(legacy) == 1
+        with reopened.engine.connect() as conn, conn.begin():
+            assert conn.execute(sql(f"SELECT count(*) FROM {legacy[0]}")).scalar() == 3   # nothing lost
+        assert reopened.count() == 0
+        fill(reopened, 2)
+        assert reopened.verify().ok
+    finally:
+        reopened.close()

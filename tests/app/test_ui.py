@@ -7,6 +7,8 @@ exactly as in the running app.
 from __future__ import annotations
 
 import csv
+import io
+import re
 
 import gradio as gr
 import pytest
@@ -289,10 +291,17 @@ def test_reviewer_audit_query_verify_and_export(ui, assistant, tmp_path):
     detail = ui.audit_detail(rows[0][0], req("reviewer"))
     assert f"Record {rows[0][0]}" in detail
     assert "intact" in ui.audit_verify(req("reviewer"))
-    dl, msg = ui.audit_export("csv", "", "", "employer", "", "", "", "", req("reviewer"))
-    with open(dl_path(dl), encoding="utf-8", newline="") as fh:
-        data = list(csv.reader(fh))
-    assert len(data) >= 2 and "role" in data[0]
+    cookies = {"access-token-abc": "sessie-van-de-reviewer"}
+    msg = ui.audit_export("csv", "", "", "employer", "", "", "", "",
+                          gr.Request(username="u-reviewer", cookies=cookies))
+    token = re.search(r"/tda/download/([\w-]+)", msg).group(1)
+    assert ui.downloads.take(token, {"access-token-abc": "een-andere-sessie"}) is None
+    content, name, media = ui.downloads.take(token, cookies)
+    data = list(csv.reader(io.StringIO(content.decode("utf-8"))))
+    assert len(data) >= 2 and "role" in data[0] and name.endswith(".csv") and media.startswith("text/csv")
+    assert ui.downloads.take(token, cookies) is None          # served once
+    with pytest.raises(gr.Error):                              # no session to bind the export to
+        ui.audit_export("csv", "", "", "", "", "", "", "", req("reviewer"))
     with pytest.raises(gr.Error):
         ui.audit_query("gisteren", "", "", "", "", "", "", req("reviewer"))
 
