@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 
+from urllib.parse import urljoin
+
 import pytest
 
 from tests.browser.conftest import UI_TIMEOUT_MS, ask, fill_login, rule_ids, shot
@@ -133,6 +135,15 @@ def test_reviewer_filters_audit_log_and_verifies_chain(login):
     page.locator("#tda-audit-verify").click()
     page.locator("#tda-verify-status").get_by_text("Keten intact").wait_for()
     shot(page, "audit-reviewer")
+    # Export: a one-time link bound to this browser session (app.downloads).
+    page.get_by_role("button", name="Exporteren").click()
+    link = page.locator("#tda-export-status a")
+    link.wait_for()
+    href = urljoin(page.url, link.get_attribute("href"))
+    first = page.request.get(href)              # the browser context's cookies
+    assert first.status == 200 and first.text().startswith("id,")
+    assert "attachment" in first.headers["content-disposition"]
+    assert page.request.get(href).status == 404  # served once
 
 
 def test_load_smoke_through_http_api(server):
