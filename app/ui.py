@@ -494,7 +494,7 @@ class TdaUI:
 
     @guarded
     def intake(self, call_type, bedrijfsarts, organisation, call_date, session_id, request: gr.Request):
-        """Build an intake script. Returns ``(markdown view, markdown source, download, status)``."""
+        """Build an intake script. Returns ``(markdown view, markdown source, download link, status)``."""
         username, role = self.role_for(request, INTAKE_ROLES)
         allowed = dict(self._call_types(role))
         if call_type not in allowed:
@@ -514,12 +514,18 @@ class TdaUI:
             raise gr.Error(f"Er ging iets mis bij het maken van het script (foutcode {ref}).") from None
         text = reply.text or ""
         if getattr(reply, "decision", "answer") != "answer":
-            return "", "", gr.DownloadButton(visible=False), f"**Niet gemaakt:** {text}"
+            return "", "", "", f"**Niet gemaakt:** {text}"
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        path = self.out_dir / f"gespreksscript-{role}-{re.sub(r'[^a-z0-9_-]', '', call_type)}-{stamp}.md"
-        path.write_text(text, encoding="utf-8")
+        name = f"gespreksscript-{role}-{re.sub(r'[^a-z0-9_-]', '', call_type)}-{stamp}.md"
+        try:   # the script may hold the names typed above: a one-time link for this session only
+            url = self.downloads.create(cookies=_request_cookies(request), user=username, roles=INTAKE_ROLES,
+                                        filename=name, media_type="text/markdown; charset=utf-8",
+                                        write=lambda fh: fh.write(text))
+            link = f"[Download script (.md)]({url}) — alleen in deze sessie, één keer te downloaden."
+        except PermissionError:
+            link = ""
         status = f"Script gemaakt voor **{html.escape(allowed[call_type])}**."
-        return show_placeholders(text), text, gr.DownloadButton(value=str(path), visible=True), status
+        return show_placeholders(text), text, link, status
 
     # -- trainer: evaluation -------------------------------------------------------------------
     @guarded
@@ -794,8 +800,7 @@ class TdaUI:
                     with gr.Accordion("Markdown om te kopiëren", open=False):
                         script_src = gr.Textbox(label="Markdown", lines=12, buttons=["copy"],
                                                 interactive=False, elem_id="tda-script-src")
-                    script_dl = gr.DownloadButton("Download script (.md)", visible=False,
-                                                  elem_id="tda-script-download")
+                    script_dl = gr.Markdown("", elem_id="tda-script-download")
                 with gr.Tab("Evaluatie", id="eval", visible=False, elem_id="tab-eval") as tab_eval:
                     gr.Markdown("Draai de evaluatieset (projectcases, uw eigen cases en de referentiecases) "
                                 "en bekijk welke cases falen.")

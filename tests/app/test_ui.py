@@ -47,11 +47,6 @@ def vis(update) -> bool:
     return update["visible"] if isinstance(update, dict) else update.visible
 
 
-def dl_path(update) -> str:
-    value = update["value"] if isinstance(update, dict) else update.value
-    return value["path"] if isinstance(value, dict) else value
-
-
 def assistant_text(chat_history) -> str:
     return "\n".join(m["content"] for m in chat_history if m["role"] == "assistant")
 
@@ -254,13 +249,16 @@ def test_render_why_handles_odd_decisions():
 # -- intake -----------------------------------------------------------------------------------
 
 def test_casemanager_intake_script_has_mandatory_disclosure(ui):
-    view, src, dl, status = ui.intake("eerste_contact", "dr. Jansen", "Arbo Noord", "2026-03-01", "s7",
-                                      req("casemanager"))
+    cookies = {"access-token-cm": "sessie-van-de-casemanager"}
+    view, src, link, status = ui.intake("eerste_contact", "dr. Jansen", "Arbo Noord", "2026-03-01", "s7",
+                                        gr.Request(username="u-casemanager", cookies=cookies))
     assert view == show_placeholders(src)
     assert "niet de bedrijfsarts" in src.lower() and "taakdelegatie" in src.lower()
     assert "Arbo Noord" in src  # the options reach the script
-    with open(dl_path(dl), encoding="utf-8") as fh:
-        assert fh.read() == src
+    token = re.search(r"/tda/download/([\w-]+)", link).group(1)
+    assert ui.downloads.take(token, {"access-token-x": "een-andere-sessie"}) is None
+    content, name, media = ui.downloads.take(token, cookies)
+    assert content.decode("utf-8") == src and name.endswith(".md") and media.startswith("text/markdown")
 
 
 def test_intake_unknown_call_type_is_a_dutch_error(ui):
@@ -270,8 +268,8 @@ def test_intake_unknown_call_type_is_a_dutch_error(ui):
 
 @pytest.mark.parametrize("when", ["31-31-2026", "gisteren", "2026-02-30"])
 def test_intake_bad_date_is_not_made(ui, when):
-    view, src, dl, status = ui.intake("eerste_contact", "", "", when, "", req("casemanager"))
-    assert src == "" and not vis(dl)
+    view, src, link, status = ui.intake("eerste_contact", "", "", when, "", req("casemanager"))
+    assert src == "" and link == ""
     assert "Niet gemaakt" in status and "datum" in status.lower()
 
 
@@ -285,7 +283,13 @@ def test_employer_cannot_use_casemanager_call_type(ui):
 def test_reviewer_audit_query_verify_and_export(ui, assistant, tmp_path):
     if ui.audit is None:
         pytest.skip("audit log disabled in these settings")
-    list(ui.chat("Wat is de diagnose van mijn zieke medewerker?", [], [], "audit-s", req("employer")))
+    # A refused employer turn in the log (written directly: this tests the reviewer's screens, not
+    # the intent model's decision on one message).
+    from app.reply import Reply
+
+    ui.audit.record_turn(user="u-employer", role="employer", session_id="audit-s",
+                         input_text="Wat is de diagnose van mijn zieke medewerker?",
+                         reply=Reply(text="Nee, dat doe ik niet.", decision="refuse", category="health_data"))
     rows, status = ui.audit_query("", "", "employer", "refuse", "", "", "", req("reviewer"))
     assert rows and all(r[2] == "employer" and r[3] == "refuse" for r in rows)
     detail = ui.audit_detail(rows[0][0], req("reviewer"))

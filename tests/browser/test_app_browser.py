@@ -100,7 +100,10 @@ def test_casemanager_builds_intake_script_with_mandatory_disclosure(login):
     script.get_by_text("niet de bedrijfsarts").first.wait_for()
     text = script.inner_text()
     assert "taakdelegatie" in text and "Belscript" in text
-    page.locator("#tda-script-download").wait_for()  # visible once the script exists
+    link = page.locator("#tda-script-download a")   # a one-time link for this session once the script exists
+    link.wait_for()
+    script_file = page.request.get(urljoin(page.url, link.get_attribute("href")))
+    assert script_file.status == 200 and "taakdelegatie" in script_file.text()
     shot(page, "intake-casemanager")
 
 
