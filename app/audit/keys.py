@@ -94,8 +94,11 @@ class KeyRing:
             keys.update(file_keys)
         elif create and not env.get(ENV_KEY):
             key = secrets.token_bytes(KEY_BYTES)
-            _write_file(path, [_entry(key)], key_id(key))
-            keys, active = {key_id(key): key}, key_id(key)
+            if _write_file(path, [_entry(key)], key_id(key), exclusive=True):
+                keys, active = {key_id(key): key}, key_id(key)
+            else:  # another process created it first: use that one, never a second key
+                file_keys, active = _read_file(path)
+                keys.update(file_keys)
         for text in (env.get(ENV_OLD_KEYS) or "").split(","):
             if text.strip():
                 old = _env_key(text)
@@ -169,8 +172,12 @@ def _read_file(path: Path) -> tuple[dict[str, bytes], str | None]:
         raise AuditKeyError(f"sleutelbestand {path} is onleesbaar ({type(exc).__name__})") from exc
 
 
-def _write_file(path: Path, entries: list[dict], active: str) -> None:
-    """Write the key file atomically with mode 0600 (a temp file in the same dir, then rename)."""
+def _write_file(path: Path, entries: list[dict], active: str, *, exclusive: bool = False) -> bool:
+    """Write the key file atomically with mode 0600 (a temp file in the same dir, then rename).
+
+    With ``exclusive`` the file is only created, never replaced (a hard link fails when it exists),
+    so two processes starting at once agree on one key. Returns False when it already existed.
+    """
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".audit-key.", suffix=".tmp")
     try:
@@ -179,7 +186,16 @@ def _write_file(path: Path, entries: list[dict], active: str) -> None:
             json.dump({"version": 1, "active": active, "keys": entries}, fh, indent=2)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        if not exclusive:
+            os.replace(tmp, path)
+            return True
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+        return True
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

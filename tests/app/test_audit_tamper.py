@@ -319,3 +319,24 @@ def test_old_unkeyed_log_is_kept_aside_and_a_keyed_chain_starts(log_settings, da
         assert reopened.verify().ok
     finally:
         reopened.close()
+
+
+def test_processes_starting_at_once_agree_on_one_key(tmp_path):
+    """The first start creates the key file exclusively: racing starts never make two keys."""
+    import threading
+
+    barrier = threading.Barrier(8)
+    rings = []
+
+    def start():
+        barrier.wait()
+        rings.append(KeyRing.load(tmp_path, environ={}))
+
+    threads = [threading.Thread(target=start) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({r.active for r in rings}) == 1
+    assert KeyRing.load(tmp_path, environ={}).active == rings[0].active
+    assert [p.name for p in tmp_path.iterdir()] == [KEY_FILE]      # no temp files left
