@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 logger = logging.getLogger(__name__)
 
+
 def _header(scope, name: bytes) -> str | None:
     for key, value in scope.get("headers") or ():
         if key == name:

@@ -28,6 +28,7 @@ Damage kinds named by :func:`verify_rows`:
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import logging
 import os
@@ -114,8 +115,6 @@ class Anchor:
 
 def anchor_path(data_dir: str | os.PathLike, url: str, default_url: str) -> Path:
     """The anchor file of the log at ``url``: ``audit.anchor.json``, or one per other database."""
-    import hashlib
-
     if url == default_url:
         return Path(data_dir) / ANCHOR_FILE
     return Path(data_dir) / f"audit-{hashlib.sha256(url.encode()).hexdigest()[:12]}.anchor.json"

@@ -19,7 +19,6 @@ from sqlalchemy import text as sql
 from app import audit
 from app.audit import AuditLog, KeyRing, record_mac
 from app.audit.keys import KEY_FILE
-from app.commands import audit as audit_cmd
 from app.reply import Reply
 from app.settings import load_settings
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import stat
-from pathlib import Path
 from types import SimpleNamespace
 
 import gradio as gr
