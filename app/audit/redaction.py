@@ -183,11 +183,7 @@ def sanitize_decision(d: Any, flags: dict) -> dict:
 def citation_dict(c: Any) -> dict:
     d = c.to_dict() if hasattr(c, "to_dict") else dict(c)
     out = {k: _clean(d.get(k, ""), limit=4000) for k in ("source", "title", "section", "quote")}
-    lines = d.get("lines") or (0, 0)
-    try:
-        out["lines"] = [int(lines[0]), int(lines[1])]
-    except (TypeError, ValueError, IndexError):
-        out["lines"] = [0, 0]
+    out["lines"] = _line_range(d.get("lines"))
     return out
 
 
@@ -197,9 +193,13 @@ def rule_dict(r: Any, flags: dict) -> dict:
     reason, ok = redact_aux(d.get("reason", ""))
     flags["ok"] &= ok
     out["reason"] = reason
-    lines = d.get("lines") or (0, 0)
-    try:
-        out["lines"] = [int(lines[0]), int(lines[1])]
-    except (TypeError, ValueError, IndexError):
-        out["lines"] = [0, 0]
+    out["lines"] = _line_range(d.get("lines"))
     return out
+
+
+def _line_range(lines: Any) -> list[int]:
+    """``[first, last]`` source lines as two integers; ``[0, 0]`` for anything else."""
+    try:
+        return [int(lines[0]), int(lines[1])]
+    except (TypeError, ValueError, IndexError):
+        return [0, 0]
