@@ -6,12 +6,12 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test install system-deps ingest bench eval train clean
+.PHONY: run test install system-deps caches ingest bench eval train profile clean
 
-run: install
+run: install caches
 	$(VENV)/bin/tda serve --host 127.0.0.1 --port 7860
 
-test: install system-deps
+test: install system-deps caches
 	$(PY) -m pytest
 
 install: $(VENV)/.installed
@@ -24,6 +24,11 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	$(PY) -m pip install -q -r requirements.lock
 	$(PY) -m pip install -q --no-deps -e .
 	touch $@
+
+# deduce's lookup tables in a format that loads in about a second instead of 8-16 s (derived data,
+# in $$TDA_CACHE_DIR or ~/.cache/tda; rebuilt when deduce changes).
+caches: install
+	$(PY) -m guardrails.deduce_cache --if-missing
 
 # Chromium (browser tests) and PostgreSQL (audit-log tests) from Debian's packages.
 system-deps:

@@ -81,27 +81,52 @@ class Assistant:
         self.audit = audit
         self.llm = llm
         self.notices = list(index.notices)
+        self.load_timings: dict[str, float] = {}
 
     # ---- construction --------------------------------------------------------------------------
 
     @classmethod
-    def load(cls, settings: Settings | None = None, *, audit: bool | None = None,
+    def load(cls, settings: Settings | None = None, *, audit=None,
              progress: Callable[[int, int], None] | None = None, warm: bool = True) -> "Assistant":
-        """Load settings, the index (built if missing or stale), the rails, the audit log and the LLM."""
+        """Load settings, the index (built if missing or stale), the rails, the audit log and the LLM.
+
+        Args:
+            audit: ``None`` follows the settings, ``False``/``True`` switch the audit log off/on, and
+                an open audit log is used as it is (``tda serve`` opens it before the models load).
+
+        The seconds each stage took are kept in ``assistant.load_timings`` (``make profile``).
+        """
+        stages: dict[str, float] = {}
+        t = _now()
+
+        def lap(name: str) -> None:
+            nonlocal t
+            stages[name] = _now() - t
+            t = _now()
+
         settings = settings or load_settings()
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        from guardrails.recognizers import deduce_recognizer
+
+        deduce_recognizer.configure(settings.cache_dir)
         index = KnowledgeIndex.load_or_build(settings, progress=progress)
+        lap("index")
         from guardrails.intent.store import ModelProvider
         from guardrails.pipeline import Guardrails
 
         intent_model = ModelProvider(settings.intent_dir, config=settings.intent_config())
         intent_model()  # load, or build when the corpus, code or settings changed (fails loudly here, not mid-call)
+        lap("intent_model")
         guardrails = Guardrails.load(intent_model=intent_model)
+        lap("guardrails")
         audit_log = None
-        if settings.audit_enabled if audit is None else audit:
+        if audit is not None and not isinstance(audit, bool):
+            audit_log = audit
+        elif settings.audit_enabled if audit is None else audit:
             from app.audit import AuditLog
 
             audit_log = AuditLog.open(settings)
+        lap("audit")
         llm = None
         if settings.llm_backend != "none":
             try:
@@ -111,8 +136,11 @@ class Assistant:
             except Exception as exc:
                 log.warning("LLM backend unavailable (%s); using the extractive composer", type(exc).__name__)
         assistant = cls(settings, index, guardrails, audit=audit_log, llm=llm)
+        lap("assistant")
         if warm:
             assistant.warm_up()
+            lap("warm_up")
+        assistant.load_timings = stages
         return assistant
 
     def warm_up(self) -> None:

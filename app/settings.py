@@ -62,6 +62,9 @@ class Settings(BaseModel):
     # Audit log: SQLAlchemy URL; None = SQLite in data_dir
     audit_url: str | None = None
     audit_enabled: bool = True
+    # Derived caches shared between data dirs (deduce's lookup tables in a fast format);
+    # None = $XDG_CACHE_HOME/tda or ~/.cache/tda
+    cache_dir: Path | None = None
 
     @property
     def chroma_dir(self) -> Path:

@@ -30,6 +30,8 @@ import yaml
 
 from knowledge.questions import doc_lengths, files_digest, normalise, source_range, split_of
 
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 10x faster on the corpora
+
 ANSWERS_DIR = Path(__file__).resolve().parent / "answers"
 ROLES = ("casemanager", "employer", "trainer", "reviewer")
 
@@ -69,7 +71,7 @@ class CardError(ValueError):
 def parse_file(path: Path, lengths: dict[str, int] | None = None) -> list[AnswerCard]:
     lengths = lengths or doc_lengths()
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER) or []
     except yaml.YAMLError as exc:
         raise CardError(f"{path.name}: not valid YAML: {exc}") from exc
     if not isinstance(data, list):

@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from knowledge.cleaning import CLEANING_VERSION, Line, clean_lines, join_lines, lines_for_span
 
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 10x faster on the corpora
+
 KNOWLEDGE_DIR = Path(__file__).resolve().parent
 SOURCES_DIR = KNOWLEDGE_DIR / "sources"
 MANIFEST = KNOWLEDGE_DIR / "manifest.yaml"
@@ -38,7 +40,7 @@ class CardSpec(BaseModel):
 
 def load_cards(path: Path = CARDS) -> list[CardSpec]:
     """Load and validate the knowledge cards (ids unique, documents known)."""
-    cards = [CardSpec(**c) for c in (yaml.safe_load(path.read_text(encoding="utf-8")) or [])]
+    cards = [CardSpec(**c) for c in (yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER) or [])]
     ids = [c.id for c in cards]
     if len(ids) != len(set(ids)):
         raise SourceError("duplicate knowledge-card ids")
@@ -90,7 +92,7 @@ class Manifest(BaseModel):
 @lru_cache(maxsize=4)
 def load_manifest(path: Path = MANIFEST) -> Manifest:
     """Load and validate the manifest (ids unique)."""
-    manifest = Manifest(**yaml.safe_load(path.read_text(encoding="utf-8")))
+    manifest = Manifest(**yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER))
     ids = [d.id for d in manifest.documents]
     if len(ids) != len(set(ids)):
         raise SourceError("duplicate document ids in manifest")

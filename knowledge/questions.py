@@ -25,6 +25,8 @@ from pathlib import Path
 
 import yaml
 
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 10x faster on the corpora
+
 QUESTIONS_DIR = Path(__file__).resolve().parent / "questions"
 TEST_SHARE = 20  # percent
 
@@ -102,7 +104,7 @@ def parse_file(path: Path, lengths: dict[str, int] | None = None) -> list[Questi
     """The questions of one file; raises :class:`CorpusError` naming the entry at fault."""
     lengths = lengths or doc_lengths()
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER) or []
     except yaml.YAMLError as exc:
         raise CorpusError(f"{path.name}: not valid YAML: {exc}") from exc
     if not isinstance(data, list):

@@ -39,6 +39,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 10x faster on the corpora
+
 INTENT_DIR = Path(__file__).resolve().parent.parent / "intents"
 ROLES = ("casemanager", "employer", "trainer", "reviewer")
 CATEGORIES = ("medical_judgement", "outside_delegation", "health_data", "out_of_scope", "prompt_injection")
@@ -153,7 +155,7 @@ class Corpus:
 def load_intent_file(path: Path) -> IntentSpec:
     """Load and validate one intent file."""
     with open(path, encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
+        data = yaml.load(fh, Loader=_YAML_LOADER)
     if not isinstance(data, dict):
         raise ValueError(f"{path.name}: not a mapping")
     spec = IntentSpec.model_validate(data)
@@ -276,7 +278,7 @@ def add_example(intent_id: str, text: str, *, role: str | None = None, counter_i
             raise ValueError(f"intentie {intent_id} geldt niet voor de rol {role}")
         if counter_intent is not None and counter_intent not in ALLOW_INTENTS:
             raise ValueError(f"{counter_intent!r} is geen toegestane intentie")
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
         entry: dict = {"text": text}
         if role:
             entry["role"] = role

@@ -51,24 +51,74 @@ _WORD = re.compile(r"[^\W\d_]+(?:['\-][^\W\d_]+)*")
 _POSTBUS = re.compile(r"^\s*postbus\b", re.IGNORECASE)
 
 
+_CACHE_DIR = None
+
+
+def configure(cache_dir=None) -> None:
+    """Set where the fast lookup cache lives (before the first use; the app passes its own dir)."""
+    global _CACHE_DIR
+    _CACHE_DIR = cache_dir
+
+
+def _fast_deduce(structs):
+    """A ``Deduce`` on the given lookup structures, built as ``Deduce.__init__`` does (deduce 3.0.x)."""
+    import docdeid as dd
+    from deduce import Deduce
+    from deduce.deduce import _LOOKUP_LIST_PATH, _DeduceProcessorLoader
+
+    class _Deduce(Deduce):
+        def __init__(self) -> None:  # noqa: D401 - mirrors deduce.Deduce.__init__ without its pickle
+            dd.DocDeid.__init__(self)
+            self.config = self._initialize_config(load_base_config=True, user_config=None)
+            self.lookup_data_path = self._initialize_path_or_str(_LOOKUP_LIST_PATH)
+            self.cache_path = self.lookup_data_path
+            self.tokenizers = {"default": self._initialize_tokenizer(self.lookup_data_path)}
+            self.lookup_structs = structs
+            extras = {"tokenizer": self.tokenizers["default"], "ds": self.lookup_structs}
+            self.processors = _DeduceProcessorLoader().load(config=self.config, extras=extras)
+
+    return _Deduce()
+
+
+def _import_deduce():
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    import deduce  # noqa: F401  (its module calls logging.basicConfig(level=DEBUG))
+
+    # undo deduce's global logging setup: DEBUG logs of other libraries would
+    # otherwise print user text (presidio logs context words at DEBUG)
+    for handler in root.handlers[:]:
+        if handler not in handlers:
+            root.removeHandler(handler)
+    root.setLevel(level)
+
+
 def get_deduce():
-    """Return the process-wide ``deduce.Deduce`` instance, loading it on first use."""
+    """Return the process-wide ``deduce.Deduce`` instance, loading it on first use.
+
+    The lookup tables come from the fast cache (:mod:`guardrails.deduce_cache`, about a
+    second); when that cannot be read or written, deduce loads its own pickle (8-16 s).
+    """
     global _DEDUCE
     if _DEDUCE is None:
         with _LOCK:
             if _DEDUCE is None:
-                root = logging.getLogger()
-                handlers, level = list(root.handlers), root.level
-                from deduce import Deduce  # its module calls logging.basicConfig(level=DEBUG)
+                _import_deduce()
+                from guardrails.deduce_cache import load_lookup_structs
 
-                # undo deduce's global logging setup: DEBUG logs of other libraries would
-                # otherwise print user text (presidio logs context words at DEBUG)
-                for handler in root.handlers[:]:
-                    if handler not in handlers:
-                        root.removeHandler(handler)
-                root.setLevel(level)
                 logger.info("loading deduce lookup tables")
-                _DEDUCE = Deduce()
+                instance = None
+                try:
+                    structs = load_lookup_structs(_CACHE_DIR)
+                    if structs is not None:
+                        instance = _fast_deduce(structs)
+                except Exception:
+                    logger.warning("fast deduce lookup cache failed; loading deduce's own", exc_info=True)
+                if instance is None:
+                    from deduce import Deduce
+
+                    instance = Deduce()
+                _DEDUCE = instance
     return _DEDUCE
 
 
