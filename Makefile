@@ -48,6 +48,10 @@ bench: install
 	$(PY) -m evals.bench_intent
 	$(PY) -m evals.pii.bench_independent --split all
 
+# Where start-up and turn time go: imports, Assistant.load stages, warm turns per stage, cProfile.
+profile: install caches
+	$(VENV)/bin/tda profile --out reports
+
 eval: install
 	$(VENV)/bin/tda eval --report reports/eval
 

@@ -10,7 +10,7 @@ import sys
 
 import app  # noqa: F401  (sets the offline environment first)
 
-COMMANDS = ("ingest", "ask", "serve", "users", "eval", "audit")
+COMMANDS = ("ingest", "ask", "serve", "users", "eval", "audit", "profile")
 
 
 def build_parser() -> argparse.ArgumentParser:

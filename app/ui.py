@@ -28,6 +28,7 @@ from fastapi import HTTPException
 
 from app.auth import UserStore
 from app.downloads import DownloadStore
+from app.loader import LOADING_TEXT
 from app.throttle import (
     LoginGuard,
     LoginLocked,
@@ -446,8 +447,12 @@ class TdaUI:
             return
         shown = text if len(text) <= 2000 else text[:2000] + " …"
         chat_history.append({"role": "user", "content": shown})
-        pending = chat_history + [{"role": "assistant", "content": "_Bezig met antwoorden…_"}]
-        yield pending, "", history, gr.skip(), "Bezig…"
+        if getattr(self.assistant, "ready", True):
+            pending = chat_history + [{"role": "assistant", "content": "_Bezig met antwoorden…_"}]
+            yield pending, "", history, gr.skip(), "Bezig…"
+        else:  # tda serve loads the models in the background: say so, then wait for them
+            pending = chat_history + [{"role": "assistant", "content": f"_{LOADING_TEXT}_"}]
+            yield pending, "", history, gr.skip(), "Assistent wordt geladen…"
         start = _now_ms()
         try:
             reply = self.assistant.respond(text, role=role, history=history, session_id=session_id,
@@ -913,7 +918,7 @@ class TdaUI:
         distrust_proxy_headers()
         return {
             "auth": self.auth,
-            "app_kwargs": {"middleware": web_middleware(self.downloads)},
+            "app_kwargs": {"middleware": web_middleware(self.downloads, self.assistant)},
             "auth_message": self.auth_message(),
             "css": CSS,
             "footer_links": [],

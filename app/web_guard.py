@@ -75,16 +75,20 @@ class SameOriginMiddleware:
         await send({"type": "http.response.body", "body": body})
 
 
-def web_middleware(downloads=None) -> list:
+def web_middleware(downloads=None, assistant=None) -> list:
     """Middleware inside Gradio's own (``launch(app_kwargs={"middleware": ...})``): the client
-    address, then the downloads. :class:`SameOriginMiddleware` goes outside Gradio's CORS layer
+    address, the load status (``/tda/status``), then the downloads. :class:`SameOriginMiddleware` goes outside Gradio's CORS layer
     (``app.ui.TdaBlocks.server_app``)."""
     from starlette.middleware import Middleware
 
     from app.downloads import DownloadMiddleware
     from app.throttle import ClientAddressMiddleware
 
+    from app.loader import StatusMiddleware
+
     stack = [Middleware(ClientAddressMiddleware)]
+    if assistant is not None:
+        stack.append(Middleware(StatusMiddleware, assistant=assistant))
     if downloads is not None:
         stack.append(Middleware(DownloadMiddleware, store=downloads))
     return stack

@@ -80,14 +80,23 @@ def start_server(data_dir: Path, port: int, *, log_path: Path | None = None,
                             cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
 
 
-def wait_for_server(url: str, proc: subprocess.Popen | None = None, timeout: float = 300.0) -> float:
-    """Poll ``url`` until it answers; returns the seconds waited. Raises on timeout or exit."""
+def wait_for_server(url: str, proc: subprocess.Popen | None = None, timeout: float = 300.0, *,
+                    ready: bool = False) -> float:
+    """Poll ``url`` until it answers; returns the seconds waited. Raises on timeout or exit.
+
+    With ``ready=True`` also wait until ``/tda/status`` reports the assistant loaded (the app
+    serves its login page while the models load in the background).
+    """
     t0 = time.monotonic()
     while time.monotonic() - t0 < timeout:
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"server exited with code {proc.returncode}")
         try:
-            if httpx.get(url + "/", timeout=2.0).status_code == 200:
+            path = "/tda/status" if ready else "/"
+            r = httpx.get(url + path, timeout=2.0)
+            if ready and r.status_code == 503 and r.json().get("status") == "failed":
+                raise RuntimeError("the assistant failed to load")
+            if r.status_code == 200:
                 return time.monotonic() - t0
         except httpx.HTTPError:
             pass
@@ -153,6 +162,7 @@ class LoadResult:
     audit_records: int | None = None
     audit_records_before: int | None = None
     startup_to_first_answer_s: float | None = None
+    startup_to_login_page_s: float | None = None
     started: str = ""
     cpu_count: int = field(default_factory=lambda: os.cpu_count() or 0)
 
@@ -262,7 +272,7 @@ def audit_count(data_dir: Path | None) -> int | None:
         return None
 
 
-def _spawn(args) -> tuple[subprocess.Popen, str, list[tuple[str, str, str]], Path, float]:
+def _spawn(args) -> tuple[subprocess.Popen, str, list[tuple[str, str, str]], Path, float, float]:
     from app.auth import UserStore
 
     data_dir = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="tda-load-"))
@@ -276,7 +286,7 @@ def _spawn(args) -> tuple[subprocess.Popen, str, list[tuple[str, str, str]], Pat
     url = f"http://127.0.0.1:{port}"
     t0 = time.monotonic()
     proc = start_server(data_dir, port, log_path=data_dir / "loadtest-server.log")
-    wait_for_server(url, proc, timeout=args.startup_timeout)
+    login_page = wait_for_server(url, proc, timeout=args.startup_timeout)
     client = login(url, *creds[0][:2])
     try:
         ok, _, detail = chat_turn(client, MESSAGES["employer"][0])
@@ -285,7 +295,7 @@ def _spawn(args) -> tuple[subprocess.Popen, str, list[tuple[str, str, str]], Pat
     first = time.monotonic() - t0
     if not ok:
         raise RuntimeError(f"first answer failed: {detail}")
-    return proc, url, creds, data_dir, first
+    return proc, url, creds, data_dir, first, login_page
 
 
 def format_result(r: LoadResult) -> str:
@@ -298,6 +308,8 @@ def format_result(r: LoadResult) -> str:
              f"  latency p50 {ms(r.p50_ms)}, p95 {ms(r.p95_ms)}, max {ms(r.max_ms)}, mean {ms(r.mean_ms)}"]
     if r.startup_to_first_answer_s is not None:
         lines.append(f"  start command to first answer: {r.startup_to_first_answer_s:.1f} s")
+    if r.startup_to_login_page_s is not None:
+        lines.append(f"  start command to login page: {r.startup_to_login_page_s:.1f} s")
     if r.audit_records is not None:
         before = f" (before: {r.audit_records_before})" if r.audit_records_before is not None else ""
         lines.append(f"  audit records afterwards: {r.audit_records}{before}")
@@ -326,10 +338,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.users < 1 or args.seconds <= 0:
         p.error("--users must be >= 1 and --seconds > 0")
     proc = None
-    first = None
+    first = login_page = None
     try:
         if args.spawn:
-            proc, url, creds, data_dir, first = _spawn(args)
+            proc, url, creds, data_dir, first, login_page = _spawn(args)
         else:
             if not args.user or not args.password:
                 p.error("give --user and --password (or TDA_LOADTEST_USER/PASSWORD), or use --spawn")
@@ -338,6 +350,7 @@ def main(argv: list[str] | None = None) -> int:
         before = audit_count(data_dir)
         result = run_load(url, creds, users=args.users, seconds=args.seconds, think_s=args.think)
         result.startup_to_first_answer_s = round(first, 2) if first is not None else None
+        result.startup_to_login_page_s = round(login_page, 2) if login_page is not None else None
         result.audit_records_before = before
         result.audit_records = audit_count(data_dir)
     finally:

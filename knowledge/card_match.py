@@ -10,7 +10,12 @@ on the dev fold (``python -m evals.bench_answers``) and is a setting.
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import os
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -24,6 +29,37 @@ class CardMatch:
     card: AnswerCard
     score: float
     variant: str
+
+
+log = logging.getLogger(__name__)
+ANSWER_VECTORS_FILE = "card_answers.npz"
+
+
+def _answer_vectors(index, cards: dict[str, AnswerCard]) -> dict[str, np.ndarray]:
+    """Embeddings of the cards' answers, from ``<data_dir>/index/card_answers.npz`` when it matches
+    the model and the answers, else computed in one batch (seconds) and stored for the next start."""
+    ids = sorted(cards)
+    h = hashlib.sha256(str(index.settings.embedding_model).encode())
+    for cid in ids:
+        h.update(b"\0" + cid.encode() + b"\0" + cards[cid].answer.encode())
+    key = h.hexdigest()
+    path = Path(index.settings.data_dir) / "index" / ANSWER_VECTORS_FILE
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if str(data["key"]) == key and list(data["ids"]) == ids:
+                return {cid: np.asarray(v, dtype=np.float32) for cid, v in zip(ids, data["vectors"])}
+    except (OSError, KeyError, ValueError):
+        pass
+    vectors = index.embed_texts([cards[cid].answer for cid in ids])
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".card-answers-", suffix=".npz", dir=path.parent)
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, key=np.array(key), ids=np.array(ids), vectors=vectors)
+        os.replace(tmp, path)
+    except OSError as exc:  # a read-only data dir: computed again at the next start
+        log.warning("card answer vectors not stored: %s", exc)
+    return {cid: np.asarray(v, dtype=np.float32) for cid, v in zip(ids, vectors)}
 
 
 def _jaccard(a: set[str], b: set[str]) -> float:
@@ -51,6 +87,8 @@ class CardMatcher:
         self._answer_tokens = {cid: set(tokenize(c.answer + " " + " ".join(c.train_questions())))
                                for cid, c in self.cards.items()}
         self._answer_vectors: dict[str, np.ndarray] = {}
+        if self.cards:
+            self._answer_vectors = _answer_vectors(index, self.cards)
 
     def _answer_vector(self, cid: str) -> np.ndarray:
         vec = self._answer_vectors.get(cid)

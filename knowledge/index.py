@@ -317,6 +317,12 @@ class KnowledgeIndex:
     def query_vector(self, query: str) -> np.ndarray:
         return np.asarray(embed_query(self.settings.embedding_model, query), dtype=np.float32)
 
+    def embed_texts(self, texts: list[str]) -> np.ndarray:
+        """Normalised embeddings of ``texts`` in one batch (one row per text)."""
+        model = load_embedding_model(self.settings.embedding_model)
+        return np.asarray(model.encode(list(texts), normalize_embeddings=True, show_progress_bar=False,
+                                       batch_size=64), dtype=np.float32)
+
     def dense_scores(self, query: str, limit: int | None = None) -> np.ndarray:
         """Cosine similarity of the query to its ``limit`` nearest chunks (Chroma HNSW; default all).
 

@@ -27,12 +27,11 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    """Load the assistant (building the index if needed), ensure logins, launch the app."""
+    """Serve the login page at once; load the assistant (building the index if needed) meanwhile."""
     start = time.perf_counter()
-    from app.assistant import Assistant
     from app.auth import UserStore
+    from app.loader import AssistantLoader
     from app.settings import load_settings
-    from app.ui import TdaUI
 
     settings = load_settings()
     from app.audit.store import private_dir
@@ -40,13 +39,28 @@ def run(args) -> int:
     private_dir(settings.data_dir)  # 0700 before anything is written into it
     users = UserStore.for_data_dir(settings.data_dir)
     users.ensure_initial_users(print_fn=lambda line: print(line, flush=True))
-    print("Assistent laden (index wordt gebouwd als die ontbreekt of verouderd is)…", flush=True)
-    assistant = Assistant.load(settings)
-    ui = TdaUI(assistant, users)
+    audit = False
+    if settings.audit_enabled:
+        from app.audit import AuditLog
+
+        audit = AuditLog.open(settings)  # before the app serves: every turn is recorded
+
+    def ready(seconds: float) -> None:
+        print(f"Assistent geladen in {time.perf_counter() - start:.1f} s na de start.", flush=True)
+
+    loader = AssistantLoader(settings, audit=audit, on_ready=ready).start()
+    from app.ui import TdaUI
+
+    ui = TdaUI(loader, users)
     demo = ui.build()
     # A fixed status rate: "auto" pushes queue estimates to every client after every job (O(n^2)).
     demo.queue(default_concurrency_limit=max(1, args.concurrency), status_update_rate=2.0)
-    print(f"Klaar in {time.perf_counter() - start:.1f} s; open http://{args.host}:{args.port}", flush=True)
     demo.launch(server_name=args.host, server_port=args.port, inbrowser=False, quiet=True,
-                **ui.launch_kwargs())
+                prevent_thread_lock=True, **ui.launch_kwargs())
+    print(f"Inlogpagina klaar in {time.perf_counter() - start:.1f} s: open http://{args.host}:{args.port} "
+          "(de assistent laadt op de achtergrond; de index wordt gebouwd als die ontbreekt)", flush=True)
+    try:
+        demo.block_thread()
+    finally:
+        demo.close()
     return 0

@@ -49,7 +49,7 @@ def server(tmp_path_factory):
     proc = start_server(data_dir, port, log_path=log_path)
     try:
         try:
-            wait_for_server(url, proc, timeout=STARTUP_TIMEOUT_S)
+            wait_for_server(url, proc, timeout=STARTUP_TIMEOUT_S, ready=True)
         except Exception:
             tail = log_path.read_text(errors="replace")[-3000:] if log_path.exists() else ""
             pytest.fail(f"tda serve did not start:\n{tail}")
