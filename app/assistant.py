@@ -108,13 +108,14 @@ class Assistant:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         from guardrails.recognizers import deduce_recognizer
 
-        deduce_recognizer.configure(settings.cache_dir)
+        deduce_recognizer.configure(settings.cache_path)
         index = KnowledgeIndex.load_or_build(settings, progress=progress)
         lap("index")
         from guardrails.intent.store import ModelProvider
         from guardrails.pipeline import Guardrails
 
-        intent_model = ModelProvider(settings.intent_dir, config=settings.intent_config())
+        intent_model = ModelProvider(settings.intent_dir, config=settings.intent_config(),
+                                     cache_dir=settings.cache_path)
         intent_model()  # load, or build when the corpus, code or settings changed (fails loudly here, not mid-call)
         lap("intent_model")
         guardrails = Guardrails.load(intent_model=intent_model)

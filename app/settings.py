@@ -67,6 +67,13 @@ class Settings(BaseModel):
     cache_dir: Path | None = None
 
     @property
+    def cache_path(self) -> Path:
+        """The shared cache directory: ``cache_dir``, else ``$TDA_CACHE_DIR``/XDG default."""
+        from guardrails.cache import default_cache_dir
+
+        return Path(self.cache_dir) if self.cache_dir else default_cache_dir()
+
+    @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"
 

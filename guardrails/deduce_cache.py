@@ -27,19 +27,13 @@ from typing import Optional
 
 import docdeid as dd
 
+from guardrails.cache import default_cache_dir, private_cache_dir
+
 logger = logging.getLogger(__name__)
 
 FORMAT = 1
 SEP = "\x1f"  # joins the tokens of one item; deduce tokens never contain it
 CACHE_NAME = "deduce-lookup-v{format}-{version}.pickle"
-
-
-def default_cache_dir() -> Path:
-    """``$TDA_CACHE_DIR``, else ``$XDG_CACHE_HOME/tda``, else ``~/.cache/tda``."""
-    if os.environ.get("TDA_CACHE_DIR"):
-        return Path(os.environ["TDA_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "tda"
 
 
 class _Children(Mapping):
@@ -223,8 +217,7 @@ def build(cache_dir: Optional[Path] = None, structs=None) -> Path:
         cache_dir: Target directory (created); default :func:`default_cache_dir`.
         structs: deduce's own lookup structures; loaded the slow way (``Deduce()``) when None.
     """
-    cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
-    cache_dir.mkdir(parents=True, exist_ok=True)
+    cache_dir = private_cache_dir(cache_dir)
     if structs is None:
         from deduce import Deduce
 

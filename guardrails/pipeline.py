@@ -18,7 +18,9 @@ from __future__ import annotations
 import copy
 import dataclasses
 import logging
+import threading
 import time
+from collections import OrderedDict
 from pathlib import Path
 from typing import Sequence
 
@@ -32,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 STAGES = ("input", "retrieval", "output")
 ERROR_RULE = "system.rail_error"
+SOURCE_CACHE_SIZE = 4096  # output-rail verdicts on verbatim source text kept for reuse
 SOURCE_PII_ENTITIES = ("NL_BSN", "EMAIL_ADDRESS", "PHONE_NUMBER", "IBAN_CODE")
 
 
@@ -121,6 +124,8 @@ class Guardrails:
                 params["entities"] = list(SOURCE_PII_ENTITIES)
             self.source_output.append(RAIL_TYPES[spec.type](policy, stage="output", deps=deps, **params))
         self._error_rule = policy.rule(ERROR_RULE)
+        self._source_cache: OrderedDict[tuple, Verdict] = OrderedDict()
+        self._source_lock = threading.Lock()
         from guardrails.refusals import RefusalTemplates
 
         self.templates = RefusalTemplates.load()
@@ -204,8 +209,24 @@ class Guardrails:
             The verdict; ``text`` is the answer with PII and (employer) health terms removed.
         """
         c = self._ctx(ctx, "output", user_text=user_text or "", citations=int(citations or 0))
-        rails = self.source_output if source_text else self.stages["output"]
-        return run_rails(rails, text or "", c, error_rule=self._error_rule)
+        if not source_text:
+            return run_rails(self.stages["output"], text or "", c, error_rule=self._error_rule)
+        # Verbatim source text recurs (the same quotes, rule citations and script lines): the rails
+        # are deterministic in everything they read, so a verdict is reused for the same inputs.
+        key = (text or "", ctx.role, user_text or "", int(citations or 0),
+               tuple((str(m.get("role")), str(m.get("content"))) for m in (ctx.history or [])))
+        with self._source_lock:
+            hit = self._source_cache.get(key)
+            if hit is not None:
+                self._source_cache.move_to_end(key)
+                return hit
+        verdict = run_rails(self.source_output, text or "", c, error_rule=self._error_rule)
+        if not any(d.rule_id == ERROR_RULE for d in verdict.decisions):  # a rail error is never cached
+            with self._source_lock:
+                self._source_cache[key] = verdict
+                while len(self._source_cache) > SOURCE_CACHE_SIZE:
+                    self._source_cache.popitem(last=False)
+        return verdict
 
     # -- refusals and rules ------------------------------------------------------------------------
     def rule(self, rule_id: str) -> Rule:

@@ -93,6 +93,24 @@ class PackagedEmbeddingFunction:
         return self(input)
 
 
+def _embedder(settings: IndexSettings) -> Callable[[list[str]], np.ndarray]:
+    """Document embeddings for a build: through the shared cache when the settings name one."""
+    name = settings.embedding_model
+
+    def compute(texts: list[str]) -> np.ndarray:
+        model = load_embedding_model(name)
+        return np.asarray(model.encode(list(texts), normalize_embeddings=True, show_progress_bar=False,
+                                       batch_size=64), dtype=np.float32)
+
+    cache_dir = getattr(settings, "cache_path", None)
+    if not cache_dir:
+        return compute
+    from knowledge.embedding_cache import EmbeddingCache
+
+    cache = EmbeddingCache(cache_dir, model_digest(name))
+    return lambda texts: cache.embed(texts, compute)
+
+
 def chroma_client(settings: IndexSettings):
     """A Chroma client as the settings say: persistent under data_dir, or HTTP (client-server)."""
     import chromadb
@@ -228,12 +246,14 @@ class KnowledgeIndex:
             collection = cls._fresh_collection(client, settings.collection, ef)
             questions = cls._fresh_collection(client, qname, ef)
         total = len(chunks) + len(entries)
+        embed = _embedder(settings)
         batch = 64
         for start in range(0, len(chunks), batch):
             part = chunks[start:start + batch]
             collection.add(
                 ids=[c.id for c in part],
                 documents=[c.index_text for c in part],
+                embeddings=list(embed([c.index_text for c in part])),
                 metadatas=[{"source": c.source, "section": c.section, "line_start": c.line_start,
                             "line_end": c.line_end} for c in part],
             )
@@ -244,6 +264,7 @@ class KnowledgeIndex:
             questions.add(
                 ids=[f"q{start + k:05d}" for k in range(len(part))],
                 documents=[e["text"] for e in part],
+                embeddings=list(embed([e["text"] for e in part])),
                 metadatas=[{"targets": " ".join(chunks[t].id for t in e["targets"]), "card": e["card"]}
                            for e in part],
             )

@@ -38,7 +38,8 @@ def run(args) -> int:
     from guardrails.intent.store import load_or_build
 
     t = time.perf_counter()
-    model = load_or_build(settings.intent_dir, config=settings.intent_config(), rebuild=args.rebuild)
+    model = load_or_build(settings.intent_dir, config=settings.intent_config(), rebuild=args.rebuild,
+                          cache_dir=settings.cache_path)
     print(f"intentmodel gereed: {len(model.classes)} intenties, drempels per rol {model.thresholds} "
           f"({time.perf_counter() - t:.1f} s)")
     return 0

@@ -39,8 +39,41 @@ def _current_fingerprint(intent_dir: Path, config: IntentConfig) -> tuple[str, o
     return fingerprint(corpus.fingerprint(), config), corpus
 
 
+def _shared(cache_dir: Path | str | None, fp: str) -> Path | None:
+    """The model's directory in the shared cache (see :mod:`guardrails.cache`), or None when off."""
+    if cache_dir is False:
+        return None
+    from guardrails.cache import default_cache_dir
+
+    return Path(cache_dir or default_cache_dir()) / "intent" / fp[:32]
+
+
+def _cached_or_trained(corpus, config: IntentConfig, fp: str, cache_dir) -> IntentModel:
+    """From this process, else from the shared cache (same fingerprint: the same deterministic
+    training), else trained and put in the cache."""
+    model = _MEMORY.get(fp)
+    if model is not None:
+        return model
+    shared = _shared(cache_dir, fp)
+    model = _load(shared, fp) if shared is not None else None
+    if model is None:
+        log.info("building the intent model (%d messages)", len(corpus.examples))
+        model = train(corpus, config, fingerprint=fp)
+        if shared is not None:
+            try:
+                from guardrails.cache import private_cache_dir
+
+                private_cache_dir(shared.parent.parent)
+                _save(shared, model)
+            except OSError as exc:
+                log.warning("intent model not cached: %s", exc)
+    _MEMORY[fp] = model
+    return model
+
+
 def load_or_build(directory: Path | str | None = None, *, config: IntentConfig | None = None,
-                  intent_dir: Path | str | None = None, rebuild: bool = False) -> IntentModel:
+                  intent_dir: Path | str | None = None, rebuild: bool = False,
+                  cache_dir: Path | str | None | bool = None) -> IntentModel:
     """The intent model for the current corpus, loaded from ``directory`` or trained.
 
     Args:
@@ -48,6 +81,8 @@ def load_or_build(directory: Path | str | None = None, *, config: IntentConfig |
         config: Model configuration; defaults when None.
         intent_dir: The corpus directory; default ``guardrails/intents``.
         rebuild: Train even when a matching model exists.
+        cache_dir: The shared cache of trained models by fingerprint (``None``: the default of
+            :mod:`guardrails.cache`; ``False``: none).
 
     Returns:
         The model; its ``fingerprint`` says which corpus, code and configuration built it.
@@ -55,7 +90,7 @@ def load_or_build(directory: Path | str | None = None, *, config: IntentConfig |
     config = config or IntentConfig()
     intent_dir = Path(intent_dir or INTENT_DIR)
     if directory is None:
-        return _in_memory(str(intent_dir), config)
+        return _in_memory(str(intent_dir), config, cache_dir)
     directory = Path(directory)
     with _LOCK:
         fp, corpus = _current_fingerprint(intent_dir, config)
@@ -63,11 +98,10 @@ def load_or_build(directory: Path | str | None = None, *, config: IntentConfig |
             model = _load(directory, fp)
             if model is not None:
                 return model
-        model = _MEMORY.get(fp)  # trained already in this process (same corpus, code and settings)
-        if model is None:
+            model = _cached_or_trained(corpus, config, fp, cache_dir)
+        else:
             log.info("building the intent model (%d messages)", len(corpus.examples))
-            model = train(corpus, config, fingerprint=fp)
-            _MEMORY[fp] = model
+            model = _MEMORY[fp] = train(corpus, config, fingerprint=fp)
         _save(directory, model)
         return model
 
@@ -75,13 +109,11 @@ def load_or_build(directory: Path | str | None = None, *, config: IntentConfig |
 _MEMORY: dict[str, IntentModel] = {}
 
 
-def _in_memory(intent_dir: str, config: IntentConfig) -> IntentModel:
-    """Train once per process and fingerprint (tests and tools without a data directory)."""
+def _in_memory(intent_dir: str, config: IntentConfig, cache_dir=None) -> IntentModel:
+    """Once per process and fingerprint (tests and tools without a data directory)."""
     with _LOCK:
         fp, corpus = _current_fingerprint(Path(intent_dir), config)
-        if fp not in _MEMORY:
-            _MEMORY[fp] = train(corpus, config, fingerprint=fp)
-        return _MEMORY[fp]
+        return _cached_or_trained(corpus, config, fp, cache_dir)
 
 
 def _load(directory: Path, fp: str) -> IntentModel | None:
@@ -132,8 +164,9 @@ class ModelProvider:
     """
 
     def __init__(self, directory: Path | str | None = None, *, config: IntentConfig | None = None,
-                 intent_dir: Path | str | None = None) -> None:
+                 intent_dir: Path | str | None = None, cache_dir: Path | str | None | bool = None) -> None:
         self.directory = Path(directory) if directory is not None else None
+        self.cache_dir = cache_dir
         self.config = config or IntentConfig()
         self.intent_dir = intent_dir
         self._model: IntentModel | None = None
@@ -145,7 +178,8 @@ class ModelProvider:
             return model
         with self._lock:
             if self._model is None:
-                self._model = load_or_build(self.directory, config=self.config, intent_dir=self.intent_dir)
+                self._model = load_or_build(self.directory, config=self.config, intent_dir=self.intent_dir,
+                                            cache_dir=self.cache_dir)
             return self._model
 
     def reload(self, *, rebuild: bool = False) -> IntentModel:
@@ -153,5 +187,5 @@ class ModelProvider:
         with self._lock:
             self._model = None
             self._model = load_or_build(self.directory, config=self.config, intent_dir=self.intent_dir,
-                                        rebuild=rebuild)
+                                        rebuild=rebuild, cache_dir=self.cache_dir)
             return self._model

@@ -49,11 +49,16 @@ def server(tmp_path_factory):
     proc = start_server(data_dir, port, log_path=log_path)
     try:
         try:
+            login_page_s = wait_for_server(url, proc, timeout=STARTUP_TIMEOUT_S)
+            import httpx
+
+            status_at_login_page = httpx.get(url + "/tda/status", timeout=10).json()["status"]
             wait_for_server(url, proc, timeout=STARTUP_TIMEOUT_S, ready=True)
         except Exception:
             tail = log_path.read_text(errors="replace")[-3000:] if log_path.exists() else ""
             pytest.fail(f"tda serve did not start:\n{tail}")
-        yield {"url": url, "data_dir": data_dir, "passwords": PASSWORDS, "log": log_path}
+        yield {"url": url, "data_dir": data_dir, "passwords": PASSWORDS, "log": log_path,
+               "login_page_s": login_page_s, "status_at_login_page": status_at_login_page}
     finally:
         proc.terminate()
         try:

@@ -17,6 +17,14 @@ from tests.browser.conftest import UI_TIMEOUT_MS, ask, fill_login, rule_ids, sho
 pytestmark = pytest.mark.browser
 
 
+def test_login_page_serves_while_the_assistant_loads(server):
+    # a fresh data dir: the index is built in the background while the login page already answers
+    assert server["status_at_login_page"] == "loading"
+    log = server["log"].read_text(errors="replace")
+    assert "Inlogpagina klaar" in log and "Assistent geladen" in log
+    assert log.index("Inlogpagina klaar") < log.index("Assistent geladen")
+
+
 def test_wrong_password_is_refused(server, new_page):
     page = new_page()
     fill_login(page, server["url"], "b-employer", "helemaal-fout")

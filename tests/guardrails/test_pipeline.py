@@ -195,3 +195,42 @@ def test_load_builds_every_stage():
     g = Guardrails.load()
     assert [r.name for r in g.stages["output"]][:2] == ["output.pii", "output.judgement"]
     assert "input.intent" in [r.name for r in g.stages["input"]]
+
+
+def test_source_text_verdicts_are_reused_for_the_same_inputs_only(guardrails):
+    from guardrails.types import TurnContext
+
+    quote = "De casemanager bespreekt met de werknemer de mogelijkheden om het werk te hervatten."
+    ctx = TurnContext(role="employer")
+    first = guardrails.check_output(quote, ctx, citations=1, source_text=True)
+    assert guardrails.check_output(quote, ctx, citations=1, source_text=True) is first
+    # every input the rails read is part of the key
+    assert guardrails.check_output(quote, TurnContext(role="casemanager"), citations=1, source_text=True) is not first
+    assert guardrails.check_output(quote, ctx, citations=0, source_text=True) is not first
+    assert guardrails.check_output(quote, ctx, citations=1, user_text="hij heeft een hernia",
+                                   source_text=True) is not first
+    later = TurnContext(role="employer", history=[{"role": "user", "content": "Wat heeft hij?"}])
+    assert guardrails.check_output(quote, later, citations=1, source_text=True) is not first
+    # answers written for the user (not verbatim source text) are always checked afresh
+    a = guardrails.check_output(quote, ctx, citations=1)
+    assert guardrails.check_output(quote, ctx, citations=1) is not a
+
+
+def test_a_source_text_verdict_after_a_rail_error_is_not_cached(guardrails, monkeypatch):
+    from guardrails.pipeline import ERROR_RULE
+    from guardrails.types import TurnContext
+
+    rail = guardrails.source_output[0]
+    calls = []
+
+    def boom(text, ctx):
+        calls.append(text)
+        raise RuntimeError("rail down")
+
+    monkeypatch.setattr(rail, "check", boom)
+    quote = "Een citaat dat alleen in deze test voorkomt, over de probleemanalyse."
+    ctx = TurnContext(role="casemanager")
+    v1 = guardrails.check_output(quote, ctx, citations=1, source_text=True)
+    v2 = guardrails.check_output(quote, ctx, citations=1, source_text=True)
+    assert v1.blocked and v2.blocked and any(d.rule_id == ERROR_RULE for d in v2.decisions)
+    assert len(calls) == 2  # checked again, fail closed both times

@@ -100,20 +100,47 @@ def test_store_saves_loads_and_rebuilds(tmp_path, small_corpus, monkeypatch, int
 
     monkeypatch.setattr(store, "train", counting_train)
     monkeypatch.setattr(store, "_MEMORY", {})
-    m1 = store.load_or_build(tmp_path, config=cfg)
+    m1 = store.load_or_build(tmp_path, config=cfg, cache_dir=False)
     assert len(calls) == 1 and (tmp_path / "model.pkl").is_file()
     assert (tmp_path.stat().st_mode & 0o077) == 0
     monkeypatch.setattr(store, "_MEMORY", {})
-    m2 = store.load_or_build(tmp_path, config=cfg)
+    m2 = store.load_or_build(tmp_path, config=cfg, cache_dir=False)
     assert len(calls) == 1 and m2.fingerprint == m1.fingerprint          # loaded, not retrained
     # a corrupt file is rebuilt, never used
     (tmp_path / "model.pkl").write_bytes(b"garbage")
     monkeypatch.setattr(store, "_MEMORY", {})
-    store.load_or_build(tmp_path, config=cfg)
+    store.load_or_build(tmp_path, config=cfg, cache_dir=False)
     assert len(calls) == 2
     # a changed configuration changes the fingerprint: rebuilt
     monkeypatch.setattr(store, "_MEMORY", {})
-    store.load_or_build(tmp_path, config=IntentConfig(folds=2, c=5.0))
+    store.load_or_build(tmp_path, config=IntentConfig(folds=2, c=5.0), cache_dir=False)
     assert len(calls) == 3
     meta = json.loads((tmp_path / "meta.json").read_text())
     assert meta["fingerprint"] != m1.fingerprint
+
+
+def test_shared_cache_serves_a_second_data_dir_without_training(tmp_path, small_corpus, monkeypatch):
+    cfg = IntentConfig(folds=2)
+    calls = []
+    real_train = store.train
+
+    def counting_train(corpus, config=None, **kw):
+        calls.append(1)
+        return real_train(small_corpus, config, **kw)
+
+    monkeypatch.setattr(store, "train", counting_train)
+    monkeypatch.setattr(store, "_MEMORY", {})
+    shared = tmp_path / "cache"
+    first = store.load_or_build(tmp_path / "a", config=cfg, cache_dir=shared)
+    assert len(calls) == 1
+    assert list((shared / "intent").iterdir())
+    monkeypatch.setattr(store, "_MEMORY", {})           # a new process
+    second = store.load_or_build(tmp_path / "b", config=cfg, cache_dir=shared)
+    assert len(calls) == 1 and second.fingerprint == first.fingerprint
+    assert (tmp_path / "b" / "model.pkl").is_file()      # the data dir gets its own copy
+    # a damaged cache entry is never used: trained again
+    for f in (shared / "intent").iterdir():
+        (f / "model.pkl").write_bytes(b"garbage")
+    monkeypatch.setattr(store, "_MEMORY", {})
+    store.load_or_build(tmp_path / "c", config=cfg, cache_dir=shared)
+    assert len(calls) == 2
