@@ -175,13 +175,16 @@ def perturbation_stability(classify: Classifier, examples: Sequence[Example], *,
     """Per perturbation: the share of changed messages whose decision stays the same."""
     rng = random.Random(seed)
     out = {}
+    original: dict[int, bool] = {}  # the unchanged message's decision, once per example
     for name, fn in PERTURBATIONS.items():
         kept = total = 0
-        for e in examples:
+        for i, e in enumerate(examples):
             changed = fn(e.text, rng)
             if changed == e.text:
                 continue
-            a, _ = classify(e.text, e.role, e.history)
+            if i not in original:
+                original[i] = classify(e.text, e.role, e.history)[0]
+            a = original[i]
             b, _ = classify(changed, e.role, e.history)
             total += 1
             kept += a == b
