@@ -11,8 +11,9 @@ export ANONYMIZED_TELEMETRY := False
 run: install caches
 	$(VENV)/bin/tda serve --host 127.0.0.1 --port 7860
 
+# Two processes on this 2-core machine (pytest-xdist; `-n auto` = one per core); the slowest tests are listed.
 test: install system-deps caches
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist worksteal --durations=25
 
 install: $(VENV)/.installed
 

@@ -122,12 +122,14 @@ class StatusMiddleware:
     """Pure ASGI middleware: ``GET /tda/status`` says whether the assistant is loaded.
 
     No login needed and nothing but the state: ``{"status": "loading" | "ready" | "failed"}``
-    (HTTP 200 when ready, else 503), for health checks and for tests that wait for the models.
+    (HTTP 200 when ready, else 503), for health checks and for tests that wait for the models;
+    with a worker pool also ``"workers": "loading" | "ready" | "failed"``.
     """
 
-    def __init__(self, app, assistant):
+    def __init__(self, app, assistant, pool=None):
         self.app = app
         self.assistant = assistant
+        self.pool = pool
 
     async def __call__(self, scope, receive, send):
         if scope.get("type") != "http" or scope.get("path") != STATUS_ROUTE:
@@ -136,7 +138,10 @@ class StatusMiddleware:
         import json
 
         state = status_of(self.assistant)
-        body = json.dumps({"status": state}).encode()
+        data = {"status": state}
+        if self.pool is not None:  # app.workers.TurnPool: turns in worker processes once "ready"
+            data["workers"] = self.pool.state
+        body = json.dumps(data).encode()
         await send({"type": "http.response.start", "status": 200 if state == "ready" else 503, "headers": [
             (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
             (b"cache-control", b"no-store")]})

@@ -18,7 +18,6 @@ import tempfile
 import time
 import unicodedata
 import uuid
-from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -281,14 +280,6 @@ def render_intent(reply) -> str:
     return ""
 
 
-def _chunks(text: str, n: int = 3) -> Iterator[str]:
-    """Progressive prefixes of ``text`` at word boundaries (for streaming)."""
-    words = text.split(" ")
-    step = max(1, len(words) // n)
-    for i in range(step, len(words), step):
-        yield " ".join(words[:i])
-
-
 class TdaBlocks(gr.Blocks):
     """``gr.Blocks`` whose login-page message can depend on the request.
 
@@ -344,11 +335,13 @@ class TdaUI:
         report_dir: Where eval reports and downloads are written (default: a temp dir).
         throttle: The login throttle (default: 5 failures, then growing delays; 10, then a
             15-minute lockout; per user name and per client address).
+        turns: Where chat turns are answered (:class:`app.workers.TurnPool`); default the assistant.
     """
 
     def __init__(self, assistant, users: UserStore, *, audit=None, report_dir: str | Path | None = None,
-                 throttle: LoginThrottle | None = None):
+                 throttle: LoginThrottle | None = None, turns=None):
         self.assistant = assistant
+        self.turns = turns  # app.workers.TurnPool: chat turns in worker processes (None: in this process)
         self.users = users
         self.throttle = throttle if throttle is not None else LoginThrottle()
         self.login_guard = LoginGuard(users.verify, self.throttle)
@@ -455,8 +448,8 @@ class TdaUI:
             yield pending, "", history, gr.skip(), "Assistent wordt geladen…"
         start = _now_ms()
         try:
-            reply = self.assistant.respond(text, role=role, history=history, session_id=session_id,
-                                           user=username)
+            responder = self.turns if self.turns is not None else self.assistant
+            reply = responder.respond(text, role=role, history=history, session_id=session_id, user=username)
         except Exception as exc:  # the app keeps serving; the user sees a clear error
             ref = uuid.uuid4().hex[:8]
             logger.error("chat turn failed (ref %s, %s)", ref, type(exc).__name__, exc_info=True)
@@ -468,13 +461,9 @@ class TdaUI:
         wall = _now_ms() - start
         if notices:
             reply.notices = list(notices) + list(getattr(reply, "notices", []) or [])
+        # The reply is complete here: shown at once (no typing effect; each partial update would
+        # cost the web process a full chat re-render per turn under load).
         messages = render_reply(reply, wall)
-        # Stream the answer text progressively; citations follow with the final chunk.
-        body = messages[0]["content"]
-        if reply.decision == "answer" and len(body) > 200:
-            for prefix in _chunks(body):
-                yield chat_history + [{"role": "assistant", "content": prefix + " …"}], "", history, \
-                    gr.skip(), "Bezig…"
         history = history + [{"role": "user", "content": text},
                              {"role": "assistant", "content": reply.text}]
         status = f"Antwoordtijd: {wall:.0f} ms · besluit: {DECISION_LABELS.get(reply.decision, reply.decision)}"
@@ -654,6 +643,8 @@ class TdaUI:
         provider = getattr(getattr(self.assistant, "guardrails", None), "intent_model", None)
         if provider is not None and hasattr(provider, "reload"):
             provider.reload()
+        if self.turns is not None:
+            self.turns.restart()  # the workers load the new model; this process answers meanwhile
         where = ("de testset (wordt alleen gemeten, niet getraind)" if split == "test"
                  else "de trainingsset")
         return (f"Voorbeeld toegevoegd aan **{html.escape(str(intent_id))}**; het valt in {where}. "
@@ -918,7 +909,7 @@ class TdaUI:
         distrust_proxy_headers()
         return {
             "auth": self.auth,
-            "app_kwargs": {"middleware": web_middleware(self.downloads, self.assistant)},
+            "app_kwargs": {"middleware": web_middleware(self.downloads, self.assistant, self.turns)},
             "auth_message": self.auth_message(),
             "css": CSS,
             "footer_links": [],

@@ -75,7 +75,7 @@ class SameOriginMiddleware:
         await send({"type": "http.response.body", "body": body})
 
 
-def web_middleware(downloads=None, assistant=None) -> list:
+def web_middleware(downloads=None, assistant=None, pool=None) -> list:
     """Middleware inside Gradio's own (``launch(app_kwargs={"middleware": ...})``): the client
     address, the load status (``/tda/status``), then the downloads. :class:`SameOriginMiddleware` goes outside Gradio's CORS layer
     (``app.ui.TdaBlocks.server_app``)."""
@@ -88,7 +88,7 @@ def web_middleware(downloads=None, assistant=None) -> list:
 
     stack = [Middleware(ClientAddressMiddleware)]
     if assistant is not None:
-        stack.append(Middleware(StatusMiddleware, assistant=assistant))
+        stack.append(Middleware(StatusMiddleware, assistant=assistant, pool=pool))
     if downloads is not None:
         stack.append(Middleware(DownloadMiddleware, store=downloads))
     return stack

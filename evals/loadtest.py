@@ -67,7 +67,7 @@ def free_port() -> int:
 
 
 def start_server(data_dir: Path, port: int, *, log_path: Path | None = None,
-                 extra_env: dict | None = None) -> subprocess.Popen:
+                 extra_env: dict | None = None, extra_args: list[str] | None = None) -> subprocess.Popen:
     """Start ``python -m app.cli serve`` on loopback with ``TDA_DATA_DIR=data_dir``."""
     env = dict(os.environ)
     env.update({"TDA_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
@@ -76,7 +76,8 @@ def start_server(data_dir: Path, port: int, *, log_path: Path | None = None,
     env.update(extra_env or {})
     out = open(log_path, "wb") if log_path else subprocess.DEVNULL
     root = Path(__file__).resolve().parent.parent
-    return subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+    return subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+                             *(extra_args or [])],
                             cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
 
 
@@ -114,10 +115,17 @@ def login(url: str, user: str, password: str, *, timeout: float = 30.0) -> httpx
     return client
 
 
-def chat_turn(client: httpx.Client, message: str) -> tuple[bool, float, str]:
-    """One chat turn through the HTTP API. Returns ``(ok, latency_ms, detail)``."""
+def chat_turn(client: httpx.Client, message: str, session_hash: str | None = None) -> tuple[bool, float, str]:
+    """One chat turn through the HTTP API. Returns ``(ok, latency_ms, detail)``.
+
+    ``session_hash`` keeps the turns of one simulated user in one Gradio session, as a browser
+    tab does (without it, every turn opens a new session).
+    """
     t0 = time.perf_counter()
-    r = client.post("/gradio_api/call/chat", json={"data": [message, []]})
+    body: dict = {"data": [message, []]}
+    if session_hash:
+        body["session_hash"] = session_hash
+    r = client.post("/gradio_api/call/chat", json=body)
     if r.status_code != 200:
         return False, (time.perf_counter() - t0) * 1000.0, f"HTTP {r.status_code}"
     event_id = r.json()["event_id"]
@@ -200,6 +208,7 @@ def run_load(url: str, credentials: list[tuple[str, str, str]], *, users: int, s
     def worker(i: int) -> None:
         name, password, role = credentials[i % len(credentials)]
         rnd = random.Random(seed + i)
+        session_hash = f"load{seed}-{i}-{secrets.token_hex(4)}"
         client = None
         try:
             client = login(url, name, password)
@@ -213,7 +222,7 @@ def run_load(url: str, credentials: list[tuple[str, str, str]], *, users: int, s
             while time.monotonic() < deadline[0]:
                 message = rnd.choice(MESSAGES.get(role, MESSAGES["employer"]))
                 try:
-                    ok, ms, detail = chat_turn(client, message)
+                    ok, ms, detail = chat_turn(client, message, session_hash)
                 except httpx.HTTPError as exc:
                     ok, ms, detail = False, 0.0, f"{type(exc).__name__}: {exc}"
                 with lock:
@@ -285,7 +294,8 @@ def _spawn(args) -> tuple[subprocess.Popen, str, list[tuple[str, str, str]], Pat
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     t0 = time.monotonic()
-    proc = start_server(data_dir, port, log_path=data_dir / "loadtest-server.log")
+    extra = ["--workers", str(args.workers)] if args.workers is not None else []
+    proc = start_server(data_dir, port, log_path=data_dir / "loadtest-server.log", extra_args=extra)
     login_page = wait_for_server(url, proc, timeout=args.startup_timeout)
     client = login(url, *creds[0][:2])
     try:
@@ -295,6 +305,14 @@ def _spawn(args) -> tuple[subprocess.Popen, str, list[tuple[str, str, str]], Pat
     first = time.monotonic() - t0
     if not ok:
         raise RuntimeError(f"first answer failed: {detail}")
+    deadline = time.monotonic() + args.startup_timeout
+    while time.monotonic() < deadline:  # measure the steady state: worker processes loaded
+        try:
+            if httpx.get(url + "/tda/status", timeout=5).json().get("workers", "ready") in ("ready", "failed"):
+                break
+        except (httpx.HTTPError, ValueError):
+            pass
+        time.sleep(0.5)
     return proc, url, creds, data_dir, first, login_page
 
 
@@ -332,6 +350,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, default=60.0)
     p.add_argument("--think", type=float, default=0.0, help="mean think time between turns, seconds")
     p.add_argument("--startup-timeout", type=float, default=600.0)
+    p.add_argument("--workers", type=int, default=None, help="with --spawn: tda serve --workers N")
     p.add_argument("--report", default=None, help="directory for loadtest-<time>.json")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     args = p.parse_args(argv)

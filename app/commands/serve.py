@@ -23,6 +23,8 @@ def register(subparsers) -> None:
     parser.add_argument("--port", type=int, default=7860, help="poort (standaard 7860)")
     parser.add_argument("--concurrency", type=int, default=4,
                         help="gelijktijdig verwerkte verzoeken per handler (standaard 4)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="werkprocessen voor chatbeurten (standaard: aantal kernen min 1; 0 = in het webproces)")
     parser.set_defaults(func=run)
 
 
@@ -48,10 +50,16 @@ def run(args) -> int:
     def ready(seconds: float) -> None:
         print(f"Assistent geladen in {time.perf_counter() - start:.1f} s na de start.", flush=True)
 
-    loader = AssistantLoader(settings, audit=audit, on_ready=ready).start()
+    # The models load after the login page serves: both are CPU work on the same cores, and the
+    # page is what the user waits for first.
+    loader = AssistantLoader(settings, audit=audit, on_ready=ready)
+    from app.workers import TurnPool, default_workers
+
+    workers = default_workers() if args.workers is None else max(0, args.workers)
+    pool = TurnPool(settings, workers, loader) if workers else None
     from app.ui import TdaUI
 
-    ui = TdaUI(loader, users)
+    ui = TdaUI(loader, users, turns=pool)
     demo = ui.build()
     # A fixed status rate: "auto" pushes queue estimates to every client after every job (O(n^2)).
     demo.queue(default_concurrency_limit=max(1, args.concurrency), status_update_rate=2.0)
@@ -59,8 +67,21 @@ def run(args) -> int:
                 prevent_thread_lock=True, **ui.launch_kwargs())
     print(f"Inlogpagina klaar in {time.perf_counter() - start:.1f} s: open http://{args.host}:{args.port} "
           "(de assistent laadt op de achtergrond; de index wordt gebouwd als die ontbreekt)", flush=True)
+    loader.start()
+    import signal
+    import sys
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop the workers too
     try:
+        if pool is not None:  # the workers start once this process has loaded: the first answer comes sooner
+            try:
+                loader.wait()
+                pool.start()
+            except Exception:  # noqa: BLE001 - reported by the loader; every turn fails closed
+                pass
         demo.block_thread()
     finally:
         demo.close()
+        if pool is not None:
+            pool.close()
     return 0
