@@ -47,7 +47,8 @@ class Redaction:
 
 @dataclass
 class Reply:
-    """One assistant turn. ``decisions`` (rail trace) and ``notices`` are extras outside the contract."""
+    """One assistant turn. ``decisions`` (the rail trace, typed ``guardrails.types.Decision``) and
+    ``notices`` are extras outside the contract; ``to_full_dict`` turns the trace into dicts."""
 
     decision: DecisionKind
     text: str
@@ -56,7 +57,7 @@ class Reply:
     rules: list[RuleRef] = field(default_factory=list)
     redactions: list[Redaction] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=lambda: {s: 0.0 for s in STAGES})
-    decisions: list[dict] = field(default_factory=list)
+    decisions: list = field(default_factory=list)   # guardrails.types.Decision, in order
     notices: list[str] = field(default_factory=list)
     kind: str = "chat"          # "chat" | "intake_script"
 
@@ -81,7 +82,7 @@ class Reply:
     def to_full_dict(self) -> dict:
         """Contract fields plus the rail trace and notices (UI "Waarom?" panel, audit, evals)."""
         d = self.to_dict()
-        d["decisions"] = self.decisions
+        d["decisions"] = [x.to_dict() for x in self.decisions]
         d["notices"] = self.notices
         d["kind"] = self.kind
         return d

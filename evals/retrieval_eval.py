@@ -44,7 +44,7 @@ def answer_metrics(system, cards, progress: Callable[[int, int], None] | None = 
         answered += reply.decision == "answer"
         cited += any(c.source == s.doc and c.lines[0] <= s.end and c.lines[1] >= s.start
                      for c in reply.citations for s in card.sources)
-        direct += any(d.get("rail") == "compose.answer_card" for d in reply.decisions)
+        direct += any(d.rail == "compose.answer_card" for d in reply.decisions)
         keyterms += all(term_in(t, reply.text) for t in card.key_terms)
         if progress:
             progress(n, len(rows))

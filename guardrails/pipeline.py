@@ -7,7 +7,7 @@ Usage (the Assistant)::
     if verdict.blocked:
         reply_text, rules = g.refusal(verdict, ctx)
     passages = g.check_retrieval(passages, ctx)
-    out = g.check_output(answer, ctx, user_text=text, citations=len(citations))
+    out = g.check_output(answer, ctx, origin="source", cites=("000",), user_text=text)
 
 Every rail runs wrapped: an exception becomes a BLOCK decision citing ``system.rail_error`` (fail
 closed), and each decision carries its duration.
@@ -15,7 +15,6 @@ closed), and each decision carries its duration.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import logging
 import threading
@@ -24,7 +23,6 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Sequence
 
-from guardrails.health import find_health, redact_health
 from guardrails.policy import POLICY_DIR, Policy, Rule
 from guardrails.rails import RAIL_TYPES
 from guardrails.rails.base import BaseRail
@@ -35,7 +33,6 @@ logger = logging.getLogger(__name__)
 STAGES = ("input", "retrieval", "output")
 ERROR_RULE = "system.rail_error"
 SOURCE_CACHE_SIZE = 4096  # output-rail verdicts on verbatim source text kept for reuse
-SOURCE_PII_ENTITIES = ("NL_BSN", "EMAIL_ADDRESS", "PHONE_NUMBER", "IBAN_CODE")
 
 
 def run_rails(rails: Sequence[BaseRail], text: str, ctx: TurnContext, *, fail_fast: bool = True,
@@ -112,17 +109,8 @@ class Guardrails:
                 if cls is None:
                     raise ValueError(f"rails.yaml: unknown rail type {spec.type!r} in stage {stage}; "
                                      f"known: {sorted(RAIL_TYPES)}")
-                rails.append(cls(policy, stage=stage, deps=deps, **spec.params))
+                rails.append(cls(policy, stage=stage, deps=deps, origins=spec.origins, **spec.params))
             self.stages[stage] = rails
-        # Output rails for verbatim source text (quotes, extractive answers, script lines): the same
-        # rails, but PII detection by patterns only - the sources hold no user data, and the name
-        # recognizer misreads document titles and sentence-initial words as names.
-        self.source_output: list[BaseRail] = []
-        for spec in policy.rails.output:
-            params = dict(spec.params)
-            if spec.type == "pii":
-                params["entities"] = list(SOURCE_PII_ENTITIES)
-            self.source_output.append(RAIL_TYPES[spec.type](policy, stage="output", deps=deps, **params))
         self._error_rule = policy.rule(ERROR_RULE)
         self._source_cache: OrderedDict[tuple, Verdict] = OrderedDict()
         self._source_lock = threading.Lock()
@@ -150,13 +138,10 @@ class Guardrails:
                 raise ValueError(f"rule {rule.id}: rail {rule.rail} not built")
 
     # -- stages ------------------------------------------------------------------------------------
-    def _ctx(self, ctx: TurnContext, stage: str, **extras) -> TurnContext:
+    def _ctx(self, ctx: TurnContext, stage: str, **fields) -> TurnContext:
         if ctx.role not in self.policy.roles:
             raise ValueError(f"unknown role {ctx.role!r}")
-        c = copy.copy(ctx)
-        c.stage = stage
-        c.extras = extras  # type: ignore[attr-defined]  # read by output rails (citations, user_text)
-        return c
+        return dataclasses.replace(ctx, stage=stage, **fields)
 
     def check_input(self, text: str, ctx: TurnContext) -> Verdict:
         """Run the input rails (PII, injection, judgement, delegation, health data, scope, health terms).
@@ -169,7 +154,8 @@ class Guardrails:
             The verdict: ``blocked`` with the blocking decision's rule and category, PARTIAL
             decisions for declined parts, REDACT decisions with the rewritten ``text``.
         """
-        return run_rails(self.stages["input"], text or "", self._ctx(ctx, "input"), error_rule=self._error_rule)
+        return run_rails(self.stages["input"], text or "", self._ctx(ctx, "input", origin="user"),
+                         error_rule=self._error_rule)
 
     def check_retrieval(self, passages: list[dict], ctx: TurnContext) -> list[dict]:
         """Run the retrieval rails over each passage's ``text``; a passage whose check fails is dropped.
@@ -181,7 +167,7 @@ class Guardrails:
         Returns:
             New passage dicts with the (redacted) text.
         """
-        c = self._ctx(ctx, "retrieval")
+        c = self._ctx(ctx, "retrieval", origin="source")
         out = []
         for p in passages or []:
             text = str(p.get("text", "") or "")
@@ -194,33 +180,34 @@ class Guardrails:
             out.append(q)
         return out
 
-    def check_output(self, text: str, ctx: TurnContext, *, user_text: str = "", citations: int = 0,
-                     source_text: bool = False) -> Verdict:
+    def check_output(self, text: str, ctx: TurnContext, *, origin: str = "llm", cites=(),
+                     user_text: str = "") -> Verdict:
         """Run the output rails (PII, judgement phrasing, health terms per role, citations).
 
         Args:
-            text: The composed answer.
+            text: The composed answer, a quote or a script line.
             ctx: Turn context.
+            origin: Who wrote ``text``: ``"llm"`` (a language model) or ``"source"`` (verbatim source
+                text); selects the per-origin parameters in ``rails.yaml``.
+            cites: The sources ``text`` cites (document ids); a quote cites the document it quotes.
             user_text: The user's message (health words the user typed are never echoed to an employer).
-            citations: Number of citations the answer carries.
-            source_text: The text is verbatim source text (PII by patterns only; all other rails as usual).
 
         Returns:
             The verdict; ``text`` is the answer with PII and (employer) health terms removed.
         """
-        c = self._ctx(ctx, "output", user_text=user_text or "", citations=int(citations or 0))
-        if not source_text:
+        c = self._ctx(ctx, "output", origin=origin, cites=tuple(str(x) for x in cites), user_text=user_text or "")
+        if origin != "source":
             return run_rails(self.stages["output"], text or "", c, error_rule=self._error_rule)
         # Verbatim source text recurs (the same quotes, rule citations and script lines): the rails
         # are deterministic in everything they read, so a verdict is reused for the same inputs.
-        key = (text or "", ctx.role, user_text or "", int(citations or 0),
+        key = (text or "", c.role, c.user_text, c.cites,
                tuple((str(m.get("role")), str(m.get("content"))) for m in (ctx.history or [])))
         with self._source_lock:
             hit = self._source_cache.get(key)
             if hit is not None:
                 self._source_cache.move_to_end(key)
                 return hit
-        verdict = run_rails(self.source_output, text or "", c, error_rule=self._error_rule)
+        verdict = run_rails(self.stages["output"], text or "", c, error_rule=self._error_rule)
         if not any(d.rule_id == ERROR_RULE for d in verdict.decisions):  # a rail error is never cached
             with self._source_lock:
                 self._source_cache[key] = verdict
@@ -242,17 +229,3 @@ class Guardrails:
             ``(text, [RuleRef, ...])``.
         """
         return self.templates.render(verdict, self.policy, ctx)
-
-    def redact_for_log(self, text: str) -> str:
-        """Text safe for the audit log: PII tags and health terms replaced (all roles)."""
-        if not text:
-            return ""
-        try:
-            from guardrails.pii import redact
-
-            result = redact(text, include_health=False)
-            text = "<REDACTIE_MISLUKT>" if getattr(result, "failed", False) else result.text
-        except Exception:  # the log must never receive raw text because redaction failed
-            logger.exception("PII redaction for the log failed")
-            return "<REDACTIE_MISLUKT>"
-        return redact_health(text, find_health(text))

@@ -155,6 +155,8 @@ class RailSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     type: str
     params: dict[str, Any] = {}
+    # Parameters that differ by the text's origin (user / llm / source), over ``params``.
+    origins: dict[Literal["user", "llm", "source"], dict[str, Any]] = {}
 
 
 class RailsFile(BaseModel):

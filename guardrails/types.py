@@ -95,15 +95,32 @@ class Verdict:
         return next((d for d in self.decisions if d.action is Action.BLOCK), None)
 
 
+ORIGINS = ("user", "llm", "source")  # who wrote a text the rails check
+
+
 @dataclass
 class TurnContext:
-    """What a rail may know about the turn besides the text."""
+    """What a rail may know about the text besides the text itself: the rail context.
+
+    ``origin`` says who wrote the text (``user``: the message; ``llm``: a language model's answer;
+    ``source``: verbatim text of the source documents, e.g. quotes, extractive answers, script
+    lines) and selects the per-origin rail parameters of ``rails.yaml``; ``cites`` lists the
+    sources the text cites (a quote cites its own document); ``user_text`` is the user's message
+    an answer replies to (health words the user typed are never echoed to an employer).
+    """
 
     role: str
     history: list[dict] = field(default_factory=list)   # messages format: {"role", "content"}
     session_id: str = ""
     user: str = ""
     stage: str = "input"
+    origin: str = "user"
+    cites: tuple[str, ...] = ()
+    user_text: str = ""
+
+    def __post_init__(self) -> None:
+        if self.origin not in ORIGINS:
+            raise ValueError(f"unknown text origin {self.origin!r}; expected one of {', '.join(ORIGINS)}")
 
 
 class Rail(Protocol):

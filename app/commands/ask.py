@@ -30,7 +30,7 @@ def run(args) -> int:
     if args.json:
         d = reply.to_dict()
         if args.explain:   # outside the contract, so only on request
-            d["decisions"] = reply.decisions
+            d["decisions"] = reply.to_full_dict()["decisions"]
         print(json.dumps(d, ensure_ascii=False, indent=2))
         return 0
     print(reply.text)

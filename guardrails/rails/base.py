@@ -54,15 +54,22 @@ class BaseRail:
     type_name: ClassVar[str] = ""
     stages: ClassVar[tuple[str, ...]] = ("input",)
 
-    def __init__(self, policy: Policy, *, stage: str, deps: dict | None = None, **params: Any):
+    def __init__(self, policy: Policy, *, stage: str, deps: dict | None = None,
+                 origins: dict[str, dict] | None = None, **params: Any):
         if stage not in self.stages:
             raise ValueError(f"rail {self.type_name!r} cannot run in stage {stage!r}")
         self.policy = policy
         self.deps = dict(deps or {})   # services a rail needs (e.g. the intent model provider)
         self.stage = stage
         self.params = params
+        self.origins = {k: dict(v) for k, v in (origins or {}).items()}  # per-origin overrides (rails.yaml)
         self.always = bool(params.get("always", False))
         self.name = f"{stage}.{self.type_name}"
+
+    def param(self, name: str, ctx: TurnContext, default: Any = None) -> Any:
+        """A parameter for the text's origin (``ctx.origin``): its override in rails.yaml, else ``params``."""
+        override = self.origins.get(ctx.origin, {})
+        return override[name] if name in override else self.params.get(name, default)
 
     def allow(self, **kw) -> Decision:
         """An ALLOW decision of this rail."""

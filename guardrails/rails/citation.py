@@ -1,7 +1,8 @@
 """Output rail: every answer carries at least one citation of the sources.
 
-The count comes from the pipeline (``Guardrails.check_output(..., citations=n)``), passed through
-``ctx.extras["citations"]``.
+What a text cites is a field of the rail context (``ctx.cites``, set by
+``Guardrails.check_output(..., cites=...)``): an answer cites its passages, a verbatim quote cites
+the document it is quoted from.
 """
 
 from __future__ import annotations
@@ -23,8 +24,6 @@ class CitationRail(BaseRail):
 
     def check(self, text: str, ctx: TurnContext) -> Decision:
         """BLOCK when fewer than ``minimum`` citations accompany a non-empty answer."""
-        extras = getattr(ctx, "extras", None) or {}
-        citations = int(extras.get("citations", 0) or 0)
-        if text and text.strip() and citations < self.minimum:
+        if text and text.strip() and len(ctx.cites) < self.minimum:
             return self.decide(self.rule)
         return self.allow()

@@ -3,7 +3,7 @@
 Input: for roles whose policy is ``health_input: redact`` (employer, trainer, reviewer) health terms
 are replaced by neutral placeholders ("[medicatie]", "[aandoening]"), so no later step processes
 them (source 002, lines 813-817); for the casemanager in taakdelegatie they are kept and only
-reported as evidence, so the log can redact them (``Guardrails.redact_for_log``).
+reported as evidence, so the log can redact them (``guardrails.pii.redact_for_storage``, the audit log's redactor).
 
 Output: for ``health_output: redact_all`` (employer) every health term in the reply is removed,
 including words the user typed that the lexicon does not know; for ``redact_user_terms`` (trainer,
@@ -103,8 +103,7 @@ class HealthRail(BaseRail):
     def _output(self, text: str, ctx: TurnContext, role) -> Decision:
         if role.health_output == "allow" or not text:
             return self.allow()
-        extras = getattr(ctx, "extras", None) or {}
-        user_text = extras.get("user_text", "") or ""
+        user_text = ctx.user_text or ""
         spans: list[tuple[int, int]] = [(s, e) for s, e, _ in find_terms(text, user_health_terms(user_text))]
         if role.health_output == "redact_all":
             spans += [(m.start, m.end) for m in find_health(text)]

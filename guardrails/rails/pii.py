@@ -3,7 +3,8 @@
 Identifiers are replaced by tags such as ``<NL_BSN>`` before any later rail, the log or the reply
 sees them; the privacy of the employee is always respected (source 000, lines 472-474). Health
 terms are handled by the health rail (per role), so redaction here excludes HEALTH_DATA. A failed
-detection raises, which the pipeline turns into a BLOCK (fail closed).
+detection raises, which the pipeline turns into a BLOCK (fail closed). ``entities`` (rails.yaml,
+per stage and per text origin) limits the recognizers, e.g. to patterns for source text.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ class PiiRail(BaseRail):
     def __init__(self, policy, *, stage: str, **params):
         super().__init__(policy, stage=stage, **params)
         self.rule = policy.rule(_RULES[stage])
-        self.entities = params.get("entities")
 
     def check(self, text: str, ctx: TurnContext) -> Decision:
         """Redact PII in ``text``; REDACT with the rewritten text and evidence, else ALLOW."""
@@ -38,7 +38,7 @@ class PiiRail(BaseRail):
             return self.allow()
         from guardrails.pii import redact  # lazy: Presidio loads on first use
 
-        result = redact(text, entities=self.entities, include_health=False)
+        result = redact(text, entities=self.param("entities", ctx), include_health=False)
         if getattr(result, "failed", False):
             raise PiiRedactionFailed("PII detection failed")
         spans = list(getattr(result, "spans", []) or [])

@@ -169,7 +169,7 @@ def test_a_matching_answer_card_answers_first_and_cites_its_lines(assistant):
     assert reply.text.startswith(card.answer)
     src = card.sources[0]
     assert reply.citations[0].source == src.doc and reply.citations[0].lines == (src.start, src.end)
-    assert any(d.get("rail") == "compose.answer_card" for d in reply.decisions)
+    assert any(d.rail == "compose.answer_card" for d in reply.decisions)
 
 
 def test_extractive_answer_puts_a_whole_sentence_first(assistant):

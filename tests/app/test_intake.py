@@ -299,7 +299,7 @@ def test_every_employer_script_line_passes_the_employer_output_rail(rails, call_
     blocked = []
     for ln in s.markdown.splitlines():
         if ln.strip():
-            v = g.check_output(ln, ctx, citations=len(s.citations))
+            v = g.check_output(ln, ctx, cites=[c.source for c in s.citations])
             if v.blocked:
                 blocked.append((ln, v.blocking.rule_id))
     assert blocked == []
@@ -316,7 +316,7 @@ def test_output_rails_leave_the_fixed_script_text_unchanged(rails, role, call_ty
     changed = []
     for ln in s.markdown.splitlines():
         if ln.strip():
-            v = g.check_output(ln, ctx, citations=len(s.citations))
+            v = g.check_output(ln, ctx, cites=[c.source for c in s.citations])
             if v.blocked or v.text != ln:
                 changed.append(ln[:80])
     assert changed == []

@@ -95,7 +95,7 @@ def test_diagnosis_to_employer_is_returned_by_compose_and_blocked_by_the_output_
 
     g = pipeline.Guardrails.load() if hasattr(pipeline.Guardrails, "load") else pipeline.Guardrails()
     verdict = g.check_output(text, TurnContext(role="employer", stage="output"),
-                             user_text="Wat heeft mijn werknemer?", citations=1)
+                             user_text="Wat heeft mijn werknemer?", cites=("000",))
     assert verdict.blocked
 
 

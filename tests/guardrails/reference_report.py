@@ -86,7 +86,7 @@ def main(argv: list[str]) -> int:
             ctx = TurnContext(role=c["role"])
             t0 = time.perf_counter()
             vi = g.check_input(c["message"], ctx)
-            vo = g.check_output(SAMPLE_ANSWER, ctx, user_text=c["message"], citations=2)
+            vo = g.check_output(SAMPLE_ANSWER, ctx, user_text=c["message"], cites=("000", "001"))
             times.append((time.perf_counter() - t0) * 1000)
             own.append(sum(d.duration_ms for d in vi.decisions + vo.decisions if not d.rail.endswith(".pii")))
     times.sort()

@@ -49,7 +49,7 @@ ROWS = [
 
 @pytest.mark.parametrize("role,reply,user_text,citations,expected,rule_id,borderline", ROWS)
 def test_output_rails(guardrails, role, reply, user_text, citations, expected, rule_id, borderline):
-    v = guardrails.check_output(reply, TurnContext(role=role), user_text=user_text, citations=citations)
+    v = guardrails.check_output(reply, TurnContext(role=role), user_text=user_text, cites=("000",) * citations)
     assert_outcome(v, expected, rule_id)
     if rule_id and expected == "redact":
         assert any(d.rule_id == rule_id for d in v.decisions)
@@ -61,7 +61,7 @@ def test_output_rails(guardrails, role, reply, user_text, citations, expected, r
     ("Bij Sarcoïdose is dat zo [1].", "Hij is gediagnosticeerd met sarcoïdose"),
 ])
 def test_employer_reply_never_contains_health_terms(guardrails, reply, user_text):
-    v = guardrails.check_output(reply, TurnContext(role="employer"), user_text=user_text, citations=1)
+    v = guardrails.check_output(reply, TurnContext(role="employer"), user_text=user_text, cites=("000",))
     assert not v.blocked
     assert find_health(v.text) == []
     for word in ("sertraline", "oxazepam", "kanker", "burn", "sarco"):
@@ -70,7 +70,7 @@ def test_employer_reply_never_contains_health_terms(guardrails, reply, user_text
 
 def test_output_pii_is_redacted(guardrails):
     v = guardrails.check_output("Mail naar j.devries@example.nl of bel 06-12345678 [1].",
-                                TurnContext(role="casemanager"), citations=1)
+                                TurnContext(role="casemanager"), cites=("000",))
     assert "j.devries@example.nl" not in v.text and "12345678" not in v.text
     assert any(d.rule_id == "pii.redact_output" for d in v.decisions)
 

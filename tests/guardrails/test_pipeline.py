@@ -94,7 +94,7 @@ def test_bad_input_never_crashes(guardrails, text, role):
     ctx = TurnContext(role=role)
     v = guardrails.check_input(text, ctx)
     assert all(d.rule_id != "system.rail_error" for d in v.decisions), v.decisions
-    out = guardrails.check_output(text, ctx, user_text=text, citations=1)
+    out = guardrails.check_output(text, ctx, user_text=text, cites=("000",))
     assert all(d.rule_id != "system.rail_error" for d in out.decisions)
 
 
@@ -127,7 +127,9 @@ def test_casemanager_health_terms_are_kept_but_reported(guardrails):
     d = next(d for d in v.decisions if d.rail == "input.health")
     assert_decision(d, action=Action.ALLOW, rule_id="health.casemanager_log_only")
     assert d.evidence
-    assert "hernia" not in guardrails.redact_for_log("De werknemer heeft een hernia.")
+    from guardrails.pii import redact_for_storage  # the one redactor of stored text (the audit log's)
+
+    assert "hernia" not in redact_for_storage("De werknemer heeft een hernia.").text
 
 
 def test_partial_rewrites_the_request(guardrails):
@@ -202,25 +204,25 @@ def test_source_text_verdicts_are_reused_for_the_same_inputs_only(guardrails):
 
     quote = "De casemanager bespreekt met de werknemer de mogelijkheden om het werk te hervatten."
     ctx = TurnContext(role="employer")
-    first = guardrails.check_output(quote, ctx, citations=1, source_text=True)
-    assert guardrails.check_output(quote, ctx, citations=1, source_text=True) is first
+    first = guardrails.check_output(quote, ctx, cites=("000",), origin="source")
+    assert guardrails.check_output(quote, ctx, cites=("000",), origin="source") is first
     # every input the rails read is part of the key
-    assert guardrails.check_output(quote, TurnContext(role="casemanager"), citations=1, source_text=True) is not first
-    assert guardrails.check_output(quote, ctx, citations=0, source_text=True) is not first
-    assert guardrails.check_output(quote, ctx, citations=1, user_text="hij heeft een hernia",
-                                   source_text=True) is not first
+    assert guardrails.check_output(quote, TurnContext(role="casemanager"), cites=("000",), origin="source") is not first
+    assert guardrails.check_output(quote, ctx, cites=(), origin="source") is not first
+    assert guardrails.check_output(quote, ctx, cites=("000",), user_text="hij heeft een hernia",
+                                   origin="source") is not first
     later = TurnContext(role="employer", history=[{"role": "user", "content": "Wat heeft hij?"}])
-    assert guardrails.check_output(quote, later, citations=1, source_text=True) is not first
+    assert guardrails.check_output(quote, later, cites=("000",), origin="source") is not first
     # answers written for the user (not verbatim source text) are always checked afresh
-    a = guardrails.check_output(quote, ctx, citations=1)
-    assert guardrails.check_output(quote, ctx, citations=1) is not a
+    a = guardrails.check_output(quote, ctx, cites=("000",))
+    assert guardrails.check_output(quote, ctx, cites=("000",)) is not a
 
 
 def test_a_source_text_verdict_after_a_rail_error_is_not_cached(guardrails, monkeypatch):
     from guardrails.pipeline import ERROR_RULE
     from guardrails.types import TurnContext
 
-    rail = guardrails.source_output[0]
+    rail = guardrails.stages["output"][0]
     calls = []
 
     def boom(text, ctx):
@@ -230,7 +232,7 @@ def test_a_source_text_verdict_after_a_rail_error_is_not_cached(guardrails, monk
     monkeypatch.setattr(rail, "check", boom)
     quote = "Een citaat dat alleen in deze test voorkomt, over de probleemanalyse."
     ctx = TurnContext(role="casemanager")
-    v1 = guardrails.check_output(quote, ctx, citations=1, source_text=True)
-    v2 = guardrails.check_output(quote, ctx, citations=1, source_text=True)
+    v1 = guardrails.check_output(quote, ctx, cites=("000",), origin="source")
+    v2 = guardrails.check_output(quote, ctx, cites=("000",), origin="source")
     assert v1.blocked and v2.blocked and any(d.rule_id == ERROR_RULE for d in v2.decisions)
     assert len(calls) == 2  # checked again, fail closed both times
