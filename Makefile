@@ -44,8 +44,8 @@ train: install
 	$(PY) -m knowledge.train_embeddings
 
 bench: install
-	$(PY) -m evals.bench_retrieval --sweep
-	$(PY) -m evals.bench_answers
+	$(PY) -m app.bench.retrieval --sweep
+	$(PY) -m app.bench.answers
 	$(PY) -m evals.bench_intent
 	$(PY) -m evals.pii.bench_independent --split all
 

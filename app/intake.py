@@ -28,16 +28,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from app.reply import Citation, RuleRef
+from vocab import PRACTICE_ROLES, SCRIPT_ROLES  # defined once (re-exported here)
 from prompts.templates import SOURCE_TITLES, Cite, IntakeTemplate, load_intake_templates
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["CALL_TYPES", "IntakeScript", "build_script", "detect_script_request", "PRACTICE_ROLES"]
 
-#: Roles that may see every script read-only, marked "Oefenmodus".
-PRACTICE_ROLES = ("trainer",)
-#: Roles whose own work the scripts are for.
-SCRIPT_ROLES = ("casemanager", "employer")
 
 ROLE_LABELS = {
     "casemanager": "casemanager in taakdelegatie van de bedrijfsarts",

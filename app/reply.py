@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from guardrails.types import CATEGORIES, RuleRef  # defined once in the guardrails (re-exported here)
+
+__all__ = ["CATEGORIES", "STAGES", "Citation", "Redaction", "Reply", "RuleRef", "DecisionKind"]
+
 DecisionKind = Literal["answer", "refuse", "not_found"]
-CATEGORIES = ("medical_judgement", "outside_delegation", "health_data", "out_of_scope", "prompt_injection")
 STAGES = ("input_rails", "retrieval", "compose", "output_rails", "total")
 
 
@@ -21,18 +24,6 @@ class Citation:
     def to_dict(self) -> dict:
         return {"source": self.source, "title": self.title, "section": self.section,
                 "lines": [int(self.lines[0]), int(self.lines[1])], "quote": self.quote}
-
-
-@dataclass
-class RuleRef:
-    id: str
-    reason: str
-    source: str
-    lines: tuple[int, int]
-
-    def to_dict(self) -> dict:
-        return {"id": self.id, "reason": self.reason, "source": self.source,
-                "lines": [int(self.lines[0]), int(self.lines[1])]}
 
 
 @dataclass

@@ -15,7 +15,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-ROLES = ("casemanager", "employer", "trainer", "reviewer")
+from vocab import ROLES  # noqa: F401  (re-exported: app.settings.ROLES)
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -35,7 +36,7 @@ class Settings(BaseModel):
     embedding_model: str = "tda-minilm-nl"
     use_cards: bool = True  # index the knowledge cards of knowledge/cards.yaml as extra passages
     # Hybrid retrieval: source BM25, source dense, question-index dense, question-index BM25 and expanded BM25;
-    # weights chosen on a dev fold of the question corpus's train split (evals/bench_retrieval.py --sweep)
+    # weights chosen on a dev fold of the question corpus's train split (app/bench/retrieval.py --sweep)
     fusion: Literal["rrf", "weighted"] = "weighted"
     bm25_weight: float = 0.5
     dense_weight: float = 1.0
@@ -47,7 +48,7 @@ class Settings(BaseModel):
     top_k: int = 5
     not_found_threshold: float = 0.3
     # Answer cards (knowledge/answers): least match score for a direct answer, chosen on the dev fold for
-    # a precision of 0.7 (evals/bench_answers.py)
+    # a precision of 0.7 (app/bench/answers.py)
     card_threshold: float = 1.25
     # Intent model (guardrails/intent): fixed per-role thresholds override the calibrated ones
     intent_thresholds: dict[str, float] | None = None

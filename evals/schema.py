@@ -38,7 +38,10 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from app.settings import PROJECT_ROOT, ROLES
+from guardrails.types import CATEGORIES
+from vocab import Role
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +75,8 @@ LABEL_TO_REPLY: dict[str, tuple[str, str | None]] = {
     "refuse_out_of_scope": ("refuse", "out_of_scope"),
 }
 CATEGORY_TO_LABEL = {cat: label for label, (dec, cat) in LABEL_TO_REPLY.items() if dec == "refuse"}
+if set(CATEGORY_TO_LABEL) != set(CATEGORIES):  # one refuse label per category of the contract (guardrails.types)
+    raise RuntimeError(f"refuse labels cover {sorted(CATEGORY_TO_LABEL)}, the contract has {sorted(CATEGORIES)}")
 # Case groups of the project's suite (one file per group in evals/cases/).
 GROUPS = (
     "normative",
@@ -100,8 +105,6 @@ Label = Literal[
     "refuse_injection",
     "refuse_out_of_scope",
 ]
-Role = Literal["casemanager", "employer", "trainer", "reviewer"]
-assert set(ROLES) == {"casemanager", "employer", "trainer", "reviewer"}  # fixed ids (ARCHITECTURE.md)
 
 
 class CaseError(ValueError):

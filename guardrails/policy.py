@@ -19,13 +19,14 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from guardrails.types import Action, Category
+from vocab import ROLES
 
 logger = logging.getLogger(__name__)
 
 POLICY_DIR = Path(__file__).resolve().parent / "policies"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SOURCES_DIR = PROJECT_ROOT / "knowledge" / "sources"
-FIXED_ROLES = ("casemanager", "employer", "trainer", "reviewer")
+FIXED_ROLES = ROLES  # the fixed ids (vocab); roles.yaml must define each
 REQUIREMENTS = (
     "request",            # the sentence asks the assistant to do something ("kun je", "maak", "vat samen")
     "question",           # the sentence is a question or a request

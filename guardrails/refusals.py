@@ -15,7 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from guardrails.policy import Policy, Rule
-from guardrails.types import Action, Category, Verdict
+from guardrails.types import Action, Category, RuleRef, Verdict
 
 logger = logging.getLogger(__name__)
 
@@ -52,9 +52,7 @@ class _RefusalsFile(BaseModel):
         return self
 
 
-def _ref(rule: Rule):
-    from app.reply import RuleRef  # the reply contract (lead-owned)
-
+def _ref(rule: Rule) -> RuleRef:
     return RuleRef(id=rule.id, reason=" ".join(rule.reason.split()), source=rule.source.doc, lines=rule.lines)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import ClassVar, Protocol
+from typing import ClassVar, Literal, Protocol
 
 
 class Action(str, Enum):
@@ -28,6 +28,29 @@ class Category(str, Enum):
     HEALTH_DATA = "health_data"
     OUT_OF_SCOPE = "out_of_scope"
     PROMPT_INJECTION = "prompt_injection"
+
+
+#: The category ids in contract order; ``app.reply`` and the evals read them from here.
+CATEGORIES: tuple[str, ...] = tuple(c.value for c in Category)
+#: The same ids as a ``Literal`` type for pydantic models.
+CategoryId = Literal[CATEGORIES]  # type: ignore[valid-type]
+
+
+@dataclass
+class RuleRef:
+    """A rule cited by a refusal or a declined part (the ``rules`` entries of the reply contract).
+
+    Owned by the guardrails (they produce it); ``app.reply`` re-exports it for the reply object.
+    """
+
+    id: str
+    reason: str
+    source: str
+    lines: tuple[int, int]
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "reason": self.reason, "source": self.source,
+                "lines": [int(self.lines[0]), int(self.lines[1])]}
 
 
 @dataclass(frozen=True)

@@ -28,12 +28,13 @@ from pathlib import Path
 
 import yaml
 
+from vocab import ROLES
+
 from knowledge.questions import doc_lengths, files_digest, normalise, source_range, split_of
 
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 10x faster on the corpora
 
 ANSWERS_DIR = Path(__file__).resolve().parent / "answers"
-ROLES = ("casemanager", "employer", "trainer", "reviewer")
 
 
 @dataclass(frozen=True)

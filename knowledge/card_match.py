@@ -5,7 +5,7 @@ never answers a question whose evidence retrieval did not find first. Among them
 the sum of: the best cosine similarity of the question to the card's train variants (stored in the
 question index), the cosine similarity to the card's answer, twice the stem overlap (Jaccard) with
 the answer and the variants, less 0.1 per rank of the overlapping passage. The threshold is chosen
-on the dev fold (``python -m evals.bench_answers``) and is a setting.
+on the dev fold (``python -m app.bench.answers``) and is a setting.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Hybrid retrieval: BM25 (Dutch stems) and dense vectors (Chroma), fused by weighted reciprocal rank.
 
 The weights, the fusion method and the not-found threshold are settings, chosen by measurement
-(``python -m evals.bench_retrieval``).
+(``python -m app.bench.retrieval``).
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ class HybridRetriever:
     BM25 and dense similarity against the source chunks, and BM25 and dense similarity against the
     train questions of the question corpus (a chunk scores what its best-matching known question
     scores). Weights and fusion method are settings, chosen on a dev fold of the train split
-    (``python -m evals.bench_retrieval --sweep``).
+    (``python -m app.bench.retrieval --sweep``).
     """
 
     def __init__(self, index: KnowledgeIndex, settings: RetrievalSettings) -> None:

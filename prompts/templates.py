@@ -29,6 +29,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from vocab import ScriptRole
+
 logger = logging.getLogger(__name__)
 
 PROMPTS_DIR = Path(__file__).resolve().parent
@@ -239,7 +241,7 @@ class IntakeTemplate(BaseModel):
 
     kind: Literal["intake"] = "intake"
     id: str
-    role: Literal["casemanager", "employer"]
+    role: ScriptRole
     call_type: str
     order: int = 0                    # position in the UI drop-down within the role
     label: str                        # Dutch label for the UI drop-down

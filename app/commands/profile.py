@@ -8,7 +8,7 @@ Prints three tables and writes them, with a cProfile listing of the warm turns, 
 2. **Start-up**: the stages of ``Assistant.load`` on the current data dir (``load_timings``).
 3. **Warm turns**: every message of the project's evaluation cases, ``--passes`` times, with the
    per-stage timings each reply carries (p50/p95/max in ms). The audit log is off here (its
-   append runs after the reply is built); ``python -m evals.bench_audit`` measures it.
+   append runs after the reply is built); ``python -m app.bench.audit`` measures it.
 """
 
 from __future__ import annotations

@@ -39,11 +39,12 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from guardrails.types import CATEGORIES, CategoryId  # noqa: F401  (CATEGORIES re-exported)
+from vocab import ROLES, Role
+
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 10x faster on the corpora
 
 INTENT_DIR = Path(__file__).resolve().parent.parent / "intents"
-ROLES = ("casemanager", "employer", "trainer", "reviewer")
-CATEGORIES = ("medical_judgement", "outside_delegation", "health_data", "out_of_scope", "prompt_injection")
 # The allow intents a counter-example may name (each has its own file in guardrails/intents/).
 ALLOW_INTENTS = ("permission_question", "process_question", "recording_question", "volunteered_information",
                  "script_request", "smalltalk")
@@ -64,7 +65,7 @@ class ExampleSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: str | None = None
     turns: list[str] | None = None
-    role: Literal["casemanager", "employer", "trainer", "reviewer"] | None = None
+    role: Role | None = None
     intent: str | None = None
 
     @model_validator(mode="after")
@@ -88,11 +89,10 @@ class IntentSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     decision: Literal["allow", "refuse"]
-    category: Literal["medical_judgement", "outside_delegation", "health_data", "out_of_scope",
-                      "prompt_injection"] | None = None
+    category: CategoryId | None = None
     rules: list[str] = Field(default_factory=list)
     role_rules: dict[str, str] = Field(default_factory=dict)
-    roles: list[Literal["casemanager", "employer", "trainer", "reviewer"]]
+    roles: list[Role]
     description: str
     examples: list[ExampleSpec | str]
     counter_examples: list[ExampleSpec | str] = Field(default_factory=list)

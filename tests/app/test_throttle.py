@@ -340,7 +340,7 @@ def users(tmp_path_factory):
 @pytest.fixture
 def serve(users, tmp_path):
     """``serve(throttle) -> (url, ui)``: TdaUI.build() launched with TdaUI.launch_kwargs() on a free port."""
-    from evals.loadtest import free_port
+    from app.bench.loadtest import free_port
 
     started = []
 

@@ -25,7 +25,7 @@ PASSWORD = "geheim-wachtwoord-1"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from evals.loadtest import free_port
+    from app.bench.loadtest import free_port
 
     data = tmp_path_factory.mktemp("websec") / "data"
     settings = load_settings(data_dir=data)

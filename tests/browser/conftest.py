@@ -37,7 +37,7 @@ def server(tmp_path_factory):
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian chromium is not installed (/usr/bin/chromium)")
     from app.auth import UserStore
-    from evals.loadtest import free_port, start_server, wait_for_server
+    from app.bench.loadtest import free_port, start_server, wait_for_server
 
     data_dir = tmp_path_factory.mktemp("tda-browser-data")
     store = UserStore.for_data_dir(data_dir)

@@ -159,7 +159,7 @@ def test_reviewer_filters_audit_log_and_verifies_chain(login):
 
 def test_load_smoke_through_http_api(server):
     """A few simulated users through the same HTTP API the load test uses: no errors."""
-    from evals.loadtest import run_load
+    from app.bench.loadtest import run_load
 
     creds = [("b-employer", server["passwords"]["employer"], "employer"),
              ("b-casemanager", server["passwords"]["casemanager"], "casemanager")]

@@ -7,12 +7,12 @@ afterwards the number of audit records when the audit log exists.
 
 Against a running server::
 
-    python -m evals.loadtest --url http://127.0.0.1:7860 --user employer --password ... --users 20 --seconds 60
+    python -m app.bench.loadtest --url http://127.0.0.1:7860 --user employer --password ... --users 20 --seconds 60
 
 Self-contained (starts ``tda serve`` on a free loopback port with a temporary data dir and known
 logins, and also measures the time from the start command to the first answer)::
 
-    python -m evals.loadtest --spawn --users 20 --seconds 60 --report evals/reports
+    python -m app.bench.loadtest --spawn --users 20 --seconds 60 --report evals/reports
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def start_server(data_dir: Path, port: int, *, log_path: Path | None = None,
                 "PYTHONUNBUFFERED": "1"})
     env.update(extra_env or {})
     out = open(log_path, "wb") if log_path else subprocess.DEVNULL
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parent.parent.parent  # the project root
     return subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
                              *(extra_args or [])],
                             cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -337,8 +337,8 @@ def format_result(r: LoadResult) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point (``python -m evals.loadtest``)."""
-    p = argparse.ArgumentParser(prog="python -m evals.loadtest", description=__doc__.splitlines()[0])
+    """Command-line entry point (``python -m app.bench.loadtest``)."""
+    p = argparse.ArgumentParser(prog="python -m app.bench.loadtest", description=__doc__.splitlines()[0])
     p.add_argument("--url", default="http://127.0.0.1:7860", help="base URL of a running tda serve")
     p.add_argument("--user", default=os.environ.get("TDA_LOADTEST_USER"), help="login name (with --url)")
     p.add_argument("--password", default=os.environ.get("TDA_LOADTEST_PASSWORD"), help="password (with --url)")

@@ -4,7 +4,7 @@ Measures ``AuditLog.record_turn`` end to end (redaction of input, reply and trac
 append), and separately the append alone (database part), on a fresh log in a temporary data dir.
 
 Usage:
-    python -m evals.bench_audit [--turns 300] [--url postgresql+psycopg://...] [--json]
+    python -m app.bench.audit [--turns 300] [--url postgresql+psycopg://...] [--json]
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import app  # noqa: F401  (offline environment first)
 from app.audit import AuditLog
 from app.reply import Citation, Reply, RuleRef
 from app.settings import load_settings

@@ -1,6 +1,6 @@
 """Retrieval benchmark: recall@1/5/10 and MRR per retriever and set, the answer key-term rate, latency.
 
-Run: ``python -m evals.bench_retrieval [--sweep] [--skip-base] [--skip-answers] [--json OUT]``
+Run: ``python -m app.bench.retrieval [--sweep] [--skip-base] [--skip-answers] [--json OUT]``
 (part of ``make bench``; writes ``evals/reports/retrieval.txt`` and ``.json``).
 
 A hit is a returned passage of the expected document whose line range overlaps an expected range.
@@ -33,12 +33,11 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-import app  # noqa: F401
+from app.bench import EVALS_DIR, REPORTS
 from app.settings import PROJECT_ROOT, load_settings
 
 REFERENCE = PROJECT_ROOT.parent / "shared" / "evals" / "reference_cases.yaml"
-DEV = Path(__file__).resolve().parent / "retrieval_dev.yaml"
-REPORTS = Path(__file__).resolve().parent / "reports"
+DEV = EVALS_DIR / "retrieval_dev.yaml"
 KS = (1, 5, 10)
 
 
@@ -167,7 +166,7 @@ def latency(retriever, questions, repeat: int = 2) -> dict:
 def answer_rates(settings, sets: dict[str, list[dict]], limit: int = 400) -> dict:
     """Through the full turn: the share of replies that cite a right passage, and for answer-card
     variants the share whose text holds all the card's key terms (how often a direct answer is
-    given, and is right: evals/bench_answers.py)."""
+    given, and is right: app/bench/answers.py)."""
     from app.assistant import Assistant
     from knowledge.answers import term_in
 

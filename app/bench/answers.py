@@ -1,6 +1,6 @@
 """Answer-card benchmark: how often a direct answer is given, and how often it is the right one.
 
-Run: ``python -m evals.bench_answers`` (part of ``make bench``; writes ``evals/reports/answers.txt``
+Run: ``python -m app.bench.answers`` (part of ``make bench``; writes ``evals/reports/answers.txt``
 and ``.json``).
 
 - The card threshold is chosen on the **dev fold** (train split) with an index that leaves the dev
@@ -18,10 +18,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-import app  # noqa: F401
+from app.bench import REPORTS
 from app.settings import load_settings
-
-REPORTS = Path(__file__).resolve().parent / "reports"
 
 
 def _overlaps(card, ranges) -> bool:
