@@ -1,6 +1,6 @@
 """Login throttling: growing delays, then a lockout, keyed by user name and by client address.
 
-Three pieces, used by the Gradio auth callback in :mod:`app.ui`:
+Three pieces, used by the Gradio auth callback in :mod:`app.ui.login`:
 
 * :class:`LoginThrottle` keeps failure counts per user name and per client address (thread-safe,
   bounded memory). After ``delay_after`` failures within ``window_s`` every further attempt waits

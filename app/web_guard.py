@@ -6,9 +6,9 @@
   the app's answers nor act with the user's cookies. Requests without ``Origin`` (curl, top-level
   navigation, the app's own same-origin GETs) pass.
 * :func:`web_middleware`: the middleware list for ``Blocks.launch(app_kwargs={"middleware": ...})``
-  (inside Gradio's CORS layer); the same-origin guard is added outside it by ``app.ui.TdaBlocks``.
+  (inside Gradio's CORS layer); the same-origin guard is added outside it by ``app.ui.app.TdaBlocks``.
 
-The API map Gradio embeds in every page (also the login page) is emptied by ``app.ui.TdaBlocks``.
+The API map Gradio embeds in every page (also the login page) is emptied by ``app.ui.app.TdaBlocks``.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ class SameOriginMiddleware:
 def web_middleware(downloads=None, assistant=None, pool=None) -> list:
     """Middleware inside Gradio's own (``launch(app_kwargs={"middleware": ...})``): the client
     address, the load status (``/tda/status``), then the downloads. :class:`SameOriginMiddleware` goes outside Gradio's CORS layer
-    (``app.ui.TdaBlocks.server_app``)."""
+    (``app.ui.app.TdaBlocks.server_app``)."""
     from starlette.middleware import Middleware
 
     from app.downloads import DownloadMiddleware

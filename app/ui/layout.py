@@ -1,0 +1,112 @@
+"""Shared pieces of the Gradio app: role constants, labels, CSS and the helpers every tab uses.
+
+All user-facing text is Dutch.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import logging
+import re
+import uuid
+from typing import Any
+
+import gradio as gr
+
+logger = logging.getLogger("app.ui")
+
+# Which role may use which tab (and its handlers).
+CHAT_ROLES = ("casemanager", "employer", "trainer", "reviewer")
+INTAKE_ROLES = ("casemanager", "employer", "trainer")
+EVAL_ROLES = ("trainer",)
+AUDIT_ROLES = ("reviewer",)
+
+ROLE_LABELS = {
+    "casemanager": "casemanager (taakdelegatie bedrijfsarts)",
+    "employer": "werkgever / leidinggevende",
+    "trainer": "trainer",
+    "reviewer": "reviewer (audit)",
+}
+CATEGORY_LABELS = {
+    "medical_judgement": "medisch oordeel",
+    "outside_delegation": "buiten de taakdelegatie of rol",
+    "health_data": "gezondheidsgegevens",
+    "out_of_scope": "buiten het onderwerp",
+    "prompt_injection": "poging de regels te omzeilen",
+}
+DECISION_LABELS = {"answer": "antwoord", "refuse": "geweigerd", "not_found": "niet gevonden"}
+
+CSS = """
+.tda-refusal { border-left: 6px solid #c0392b; background: #fdecea; padding: 8px 12px; border-radius: 6px; }
+.tda-notfound { border-left: 6px solid #b9770e; background: #fef5e7; padding: 8px 12px; border-radius: 6px; }
+.tda-practice { border: 2px dashed #8e44ad; background: #f5eef8; padding: 6px 12px; border-radius: 6px; }
+.tda-meta { color: #666; font-size: 0.85em; }
+"""
+
+
+class AccessDenied(gr.Error):
+    """Raised by a handler when the logged-in role may not use it (shown as an error in the UI).
+
+    Logged once by :meth:`TdaUI.role_for` as one line with user and role; Gradio prints no traceback.
+    """
+
+    def __init__(self, message: str, **kwargs):
+        kwargs.setdefault("print_exception", False)
+        super().__init__(message, **kwargs)
+
+
+def guarded(fn):
+    """Turn an unexpected exception in a handler into a Dutch error message with a reference code.
+
+    ``gr.Error`` (including :class:`AccessDenied`) passes through unchanged. The signature is kept
+    (``functools.wraps``), so Gradio still injects ``gr.Request``, ``gr.Progress`` and ``gr.SelectData``.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except gr.Error:
+            raise
+        except Exception as exc:
+            ref = uuid.uuid4().hex[:8]
+            logger.error("handler %s failed (ref %s, %s)", fn.__name__, ref, type(exc).__name__, exc_info=True)
+            raise gr.Error(f"Er ging iets mis (foutcode {ref}). Probeer het opnieuw; de app blijft werken.",
+                           title="Fout") from None
+
+    return wrapper
+
+
+_PLACEHOLDER_RE = re.compile(r"<([A-Z][A-Z0-9_]{1,40})>")
+
+
+def show_placeholders(text: str) -> str:
+    """Keep redaction placeholders such as ``<PERSON>`` visible: Markdown would take them for HTML tags."""
+    return _PLACEHOLDER_RE.sub(r"&lt;\1&gt;", text or "")
+
+
+def _md_escape(value: Any) -> str:
+    return html.escape(str(value), quote=False).replace("|", "\\|").replace("\n", " ")
+
+
+def _lines(value: Any) -> str:
+    try:
+        a, b = value
+        return f"{int(a)}–{int(b)}"
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _short(value: Any, n: int = 120) -> str:
+    s = "" if value is None else str(value)
+    return s if len(s) <= n else s[:n] + "…"
+
+
+def _request_cookies(request: gr.Request | None) -> dict[str, str]:
+    """The cookies of the caller's HTTP request (empty when there is none)."""
+    try:
+        cookies = getattr(request, "cookies", None)
+    except Exception:  # noqa: BLE001 - a gr.Request without an HTTP request behind it
+        return {}
+    return dict(cookies or {})
