@@ -22,6 +22,7 @@ from app.turn.state import TurnState
 from guardrails.intent.clauses import allowed_clauses
 from guardrails.types import Action, Decision, TurnContext, Verdict
 from knowledge.text import tokenize
+from vocab import SCRIPT_ROLES  # roles whose chat may ask for an intake script
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,6 @@ NOT_FOUND_TEXT = (
 )
 INVALID_INPUT_RULE = "input.invalid"
 SEARCH_FAILED = "Het zoeken in de bronnen is mislukt; probeer het opnieuw."
-SCRIPT_ROLES = ("casemanager", "employer")  # roles whose chat may ask for an intake script
 
 Step = Callable[[TurnState], TurnState]
 

@@ -139,9 +139,8 @@ def render_why(reply) -> str:
     """Markdown for the "Waarom?" panel: every rail decision of the turn, with rule and reason."""
     rows = ["| rail | actie | regel | reden | categorie | risico |", "| --- | --- | --- | --- | --- | --- |"]
     for d in list(getattr(reply, "decisions", []) or []):
-        get = d.get if isinstance(d, dict) else (lambda k, _d=d: getattr(_d, k, ""))
+        get = (d if isinstance(d, dict) else d.to_dict()).get  # typed decisions (a Reply) or stored dicts
         action = get("action")
-        action = getattr(action, "value", action)
         risk = get("risk")
         risk_s = f"{float(risk):.2f}" if isinstance(risk, (int, float)) else _md_escape(risk or "")
         rows.append("| " + " | ".join([_md_escape(get("rail") or ""), _md_escape(action or ""),

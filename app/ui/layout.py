@@ -14,11 +14,13 @@ from typing import Any
 
 import gradio as gr
 
+from vocab import PRACTICE_ROLES, ROLES, SCRIPT_ROLES
+
 logger = logging.getLogger("app.ui")
 
 # Which role may use which tab (and its handlers).
-CHAT_ROLES = ("casemanager", "employer", "trainer", "reviewer")
-INTAKE_ROLES = ("casemanager", "employer", "trainer")
+CHAT_ROLES = ROLES
+INTAKE_ROLES = SCRIPT_ROLES + PRACTICE_ROLES
 EVAL_ROLES = ("trainer",)
 AUDIT_ROLES = ("reviewer",)
 
