@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import os
 import sys
 
 import app  # noqa: F401  (sets the offline environment first)
+from app.logging_setup import setup_logging
 
 COMMANDS = ("ingest", "ask", "serve", "users", "eval", "audit", "profile")
 
@@ -29,10 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     os.umask(0o077)
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("PIL", "httpx", "urllib3", "chromadb", "sentence_transformers", "presidio-analyzer"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    setup_logging(verbose=args.verbose)
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:

@@ -29,9 +29,9 @@ RETRY_DELAY_S = 5.0
 
 def _init_worker(settings_data: dict) -> None:
     global _ASSISTANT
-    import logging as _logging
+    from app.logging_setup import setup_logging
 
-    _logging.basicConfig(level=_logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_logging()  # the worker writes to the same console as the web process: as quiet
     from app.assistant import Assistant
     from app.settings import Settings
 

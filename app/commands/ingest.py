@@ -13,24 +13,14 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from tqdm import tqdm
-
+    from app.commands.progress import progress_bar
     from app.settings import load_settings
     from knowledge.index import KnowledgeIndex
 
     settings = load_settings()
-    bar = None
-
-    def progress(done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = tqdm(total=total, desc="passages indexeren", unit="passage", file=sys.stderr)
-        bar.update(done - bar.n)
-
     t = time.perf_counter()
-    index = KnowledgeIndex.load_or_build(settings, rebuild=args.rebuild, progress=progress)
-    if bar is not None:
-        bar.close()
+    index = KnowledgeIndex.load_or_build(settings, rebuild=args.rebuild,
+                                         progress=progress_bar("passages indexeren", "passage"))
     for notice in index.notices:
         print(notice, file=sys.stderr)
     print(f"kennisindex gereed: {len(index.chunks)} passages uit 5 documenten in {settings.data_dir} "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import time
@@ -28,6 +29,22 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
+def in_running_loop(fn):
+    """``fn()`` called inside a running event loop that is closed afterwards.
+
+    Outside a running loop, ``gradio.utils.safe_get_lock``/``safe_get_stop_event`` create a new
+    event loop on every call and set it as the current one, never closing the loop it replaces:
+    building, queueing and launching the Blocks left seven of them behind, each reported as
+    "ResourceWarning: unclosed event loop". Inside a running loop they only create the
+    ``asyncio.Lock``/``Event``, which bind to the server's own loop when first used (Python >= 3.10).
+    """
+
+    async def call():
+        return fn()
+
+    return asyncio.run(call())
+
+
 def run(args) -> int:
     """Serve the login page at once; load the assistant (building the index if needed) meanwhile."""
     start = time.perf_counter()
@@ -52,7 +69,11 @@ def run(args) -> int:
 
     # The models load after the login page serves: both are CPU work on the same cores, and the
     # page is what the user waits for first.
-    loader = AssistantLoader(settings, audit=audit, on_ready=ready)
+    from app.commands.progress import progress_bar
+
+    # A bar on stderr while the index is built (nothing when the stored index is reused).
+    loader = AssistantLoader(settings, audit=audit, on_ready=ready,
+                             progress=progress_bar("kennisindex bouwen", "passage"))
     from app.workers import TurnPool, default_workers
 
     workers = default_workers() if args.workers is None else max(0, args.workers)
@@ -60,11 +81,16 @@ def run(args) -> int:
     from app.ui import TdaUI
 
     ui = TdaUI(loader, users, turns=pool)
-    demo = ui.build()
-    # A fixed status rate: "auto" pushes queue estimates to every client after every job (O(n^2)).
-    demo.queue(default_concurrency_limit=max(1, args.concurrency), status_update_rate=2.0)
-    demo.launch(server_name=args.host, server_port=args.port, inbrowser=False, quiet=True,
-                prevent_thread_lock=True, **ui.launch_kwargs())
+
+    def build_and_launch():
+        demo = ui.build()
+        # A fixed status rate: "auto" pushes queue estimates to every client after every job (O(n^2)).
+        demo.queue(default_concurrency_limit=max(1, args.concurrency), status_update_rate=2.0)
+        demo.launch(server_name=args.host, server_port=args.port, inbrowser=False, quiet=True,
+                    prevent_thread_lock=True, **ui.launch_kwargs())
+        return demo
+
+    demo = in_running_loop(build_and_launch)
     print(f"Inlogpagina klaar in {time.perf_counter() - start:.1f} s: open http://{args.host}:{args.port} "
           "(de assistent laadt op de achtergrond; de index wordt gebouwd als die ontbreekt)", flush=True)
     loader.start()
@@ -81,7 +107,7 @@ def run(args) -> int:
                 pass
         demo.block_thread()
     finally:
-        demo.close()
+        demo.close(verbose=False)
         if pool is not None:
             pool.close()
     return 0

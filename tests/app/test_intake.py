@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from app.intake import CALL_TYPES, IntakeScript, build_script, detect_script_request
+from guardrails import pipeline, policy, types
 from prompts.templates import SOURCES_DIR
 
 ALL = [(role, ct) for role in ("casemanager", "employer") for ct, _ in CALL_TYPES[role]]
@@ -271,7 +272,6 @@ def test_detected_request_builds_a_script_with_the_declined_topics():
 
 
 def test_declined_rule_ids_exist_in_the_guardrails_policy():
-    policy = pytest.importorskip("guardrails.policy", reason="guardrails.policy (H2) not available yet")
     known = set(policy.Policy.load().by_id)
     from prompts.templates import load_intake_templates
 
@@ -284,8 +284,6 @@ def test_declined_rule_ids_exist_in_the_guardrails_policy():
 
 @pytest.fixture(scope="module")
 def rails():
-    pipeline = pytest.importorskip("guardrails.pipeline", reason="guardrails.pipeline (H2) not available yet")
-    types = pytest.importorskip("guardrails.types")
     return pipeline.Guardrails.load(), types
 
 

@@ -8,6 +8,8 @@ from langchain_core.messages import AIMessage
 
 from app.llm import LLMComposer, LLMUnavailable, cited_markers
 from app.settings import load_settings
+from guardrails.pipeline import Guardrails
+from guardrails.types import TurnContext
 
 PASSAGES = [
     {"source": "002", "title": "NVAB Leidraad", "section": "3.3", "lines": [782, 793],
@@ -90,10 +92,7 @@ def test_diagnosis_to_employer_is_returned_by_compose_and_blocked_by_the_output_
     # compose() only checks grounding; the output rails (helper H2) must stop the medical content.
     text = LLMComposer(fake(DIAGNOSIS)).compose("Wat heeft mijn werknemer?", PASSAGES, "employer")
     assert text == DIAGNOSIS
-    pipeline = pytest.importorskip("guardrails.pipeline", reason="guardrails.pipeline (H2) not available yet")
-    from guardrails.types import TurnContext
-
-    g = pipeline.Guardrails.load() if hasattr(pipeline.Guardrails, "load") else pipeline.Guardrails()
+    g = Guardrails.load()
     verdict = g.check_output(text, TurnContext(role="employer", stage="output"),
                              user_text="Wat heeft mijn werknemer?", cites=("000",))
     assert verdict.blocked

@@ -13,8 +13,9 @@ import re
 import gradio as gr
 import pytest
 
+from app.audit import AuditLog
 from app.auth import UserStore
-from app.settings import ROLES
+from app.settings import ROLES, load_settings
 from app.ui import AccessDenied, TdaUI, clean_message, render_reply, render_why, show_placeholders
 
 PASSWORD = "test-wachtwoord-123"
@@ -30,7 +31,13 @@ def users(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def ui(assistant, users, tmp_path_factory):
-    return TdaUI(assistant, users, report_dir=tmp_path_factory.mktemp("ui-out"))
+    # The reviewer's screens are always tested: when the session settings switch the audit log off,
+    # the UI gets one of its own in a temporary data dir.
+    own = None if assistant.audit is not None else AuditLog.open(load_settings(
+        data_dir=tmp_path_factory.mktemp("ui-audit"), audit_enabled=True))
+    yield TdaUI(assistant, users, audit=own, report_dir=tmp_path_factory.mktemp("ui-out"))
+    if own is not None:
+        own.close()
 
 
 def req(role: str | None) -> gr.Request:
@@ -281,8 +288,7 @@ def test_employer_cannot_use_casemanager_call_type(ui):
 # -- reviewer ---------------------------------------------------------------------------------
 
 def test_reviewer_audit_query_verify_and_export(ui, assistant, tmp_path):
-    if ui.audit is None:
-        pytest.skip("audit log disabled in these settings")
+    assert ui.audit is not None, "the reviewer tests need an audit log"
     # A refused employer turn in the log (written directly: this tests the reviewer's screens, not
     # the intent model's decision on one message).
     from app.reply import Reply

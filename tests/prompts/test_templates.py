@@ -9,6 +9,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
+from guardrails import refusals
 from prompts.templates import (
     PROMPTS_DIR,
     SOURCES_DIR,
@@ -21,9 +22,18 @@ from prompts.templates import (
 )
 
 ALL_YAML = sorted(PROMPTS_DIR.rglob("*.yaml"))
-# Files owned by other parts of the project with their own loader (skipped here by name unless
-# they declare a kind this loader knows).
-FOREIGN = {"refusals.yaml"}
+
+
+def _check_refusals(path: Path) -> None:
+    tpl = refusals.RefusalTemplates.load(path)
+    params = {v: f"<{v}>" for v in refusals.TEMPLATE_VARS}
+    for name in tpl.spec.templates:
+        assert "$" not in tpl.evaluate(name, params), name
+
+
+# Files owned by other parts of the project, by path under prompts/, each with the check of its own
+# loader. Every other file must load with prompts.templates: an unknown file is a failure.
+FOREIGN = {"refusals.yaml": _check_refusals}
 
 
 def _raw_lines(source: str, start: int, end: int) -> str:
@@ -41,10 +51,11 @@ def test_prompts_dir_has_the_expected_templates():
 
 @pytest.mark.parametrize("path", ALL_YAML, ids=[p.relative_to(PROMPTS_DIR).as_posix() for p in ALL_YAML])
 def test_every_template_loads_and_renders_with_defaults(path: Path):
-    if path.name in FOREIGN:
+    check = FOREIGN.get(path.relative_to(PROMPTS_DIR).as_posix())
+    if check is not None:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         if not (isinstance(data, dict) and data.get("kind") in ("prompt", "intake")):
-            _check_foreign(path)
+            check(path)
             return
     tpl = load_template(path)
     if isinstance(tpl, PromptTemplate):
@@ -66,16 +77,11 @@ def test_every_template_loads_and_renders_with_defaults(path: Path):
                     assert cite.quote_text() in _raw_lines(cite.source, *cite.lines), (item.id, cite)
 
 
-def _check_foreign(path: Path) -> None:
-    """Validate a file owned by another part with that part's loader; skip if it has none yet."""
-    if path.name == "refusals.yaml":
-        refusals = pytest.importorskip("guardrails.refusals", reason="no loader for refusals.yaml yet")
-        tpl = refusals.RefusalTemplates.load(path)
-        params = {v: f"<{v}>" for v in refusals.TEMPLATE_VARS}
-        for name in tpl.spec.templates:
-            assert "$" not in tpl.evaluate(name, params), name
-        return
-    pytest.skip(f"{path.name}: no loader known")
+def test_a_template_file_of_unknown_kind_is_an_error(tmp_path):
+    path = tmp_path / "onbekend.yaml"
+    path.write_text("kind: iets_anders\nname: x\n", encoding="utf-8")
+    with pytest.raises(TemplateError):
+        load_template(path)
 
 
 def test_intake_templates_cover_both_roles_and_four_call_types():
