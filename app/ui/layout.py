@@ -64,6 +64,9 @@ CSS = """
 #tda-chatbot .message-wrap, #tda-chatbot .bubble, #tda-chatbot .message { max-width: 100%; min-width: 0; }
 #tda-chatbot .prose { overflow-wrap: break-word; word-break: normal; hyphens: manual; }
 #tda-why table { display: block; overflow-x: auto; max-width: 100%; }
+#tda-why th, #tda-why td { word-break: normal !important; overflow-wrap: normal !important; hyphens: none; }
+#tda-why th, #tda-why td:first-child, #tda-why td:nth-child(2) { white-space: nowrap; }
+#tda-why td:nth-child(4) { min-width: 16em; }
 @media (max-width: 480px) {
   #tda-chatbot .bubble { margin-left: 0 !important; margin-right: 0 !important; }
   #tda-chatbot .message-row { padding-left: 0 !important; padding-right: 0 !important; }
