@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import html
 import re
 import time
 import unicodedata
@@ -47,6 +49,28 @@ SUGGESTIONS: dict[str, list[str]] = {
         "Wat zijn de voorwaarden voor taakdelegatie?",
     ],
 }
+
+# Runs in the browser after a chat turn: scroll the last assistant message's top into view (inside the
+# chat panel and on the page). Waits briefly for Gradio to render the final message.
+SCROLL_TO_REPLY_JS = """
+() => {
+  let tries = 0;
+  const go = () => {
+    const chat = document.querySelector('#tda-chatbot');
+    const rows = chat ? chat.querySelectorAll('.message-row.bot-row, .bot-row, [data-testid="bot"]') : [];
+    const last = rows.length ? rows[rows.length - 1] : null;
+    const done = last && last.innerText.includes('antwoordtijd');
+    if (!done && tries++ < 30) { setTimeout(go, 100); return; }
+    if (last) {
+      const row = last.closest('.message-row') || last;
+      if (row.dataset.tdaShown) return;   // no new reply (e.g. an empty message was refused)
+      row.dataset.tdaShown = '1';
+      row.scrollIntoView({block: 'start', behavior: 'instant'});
+    }
+  };
+  requestAnimationFrame(go);
+}
+"""
 
 # Input limits for chat messages. The hard cap bounds the work done on absurd input before cutting.
 HARD_INPUT_CAP = 200_000
@@ -99,40 +123,253 @@ def clean_message(message: Any, limit: int) -> tuple[str, list[str], str | None]
     return text, notices, None
 
 
-def render_reply(reply, wall_ms: float) -> list[dict]:
-    """Turn a Reply into chatbot messages: the answer, then one collapsible quote per citation."""
-    parts: list[str] = []
+# -- reply rendering ---------------------------------------------------------------------------
+
+# PDF debris in quotes (the knowledge cleaning keeps the stored text as shipped; the chat cleans
+# what it shows). Every pattern has examples in tests/app/test_ui_chat14.py.
+# A footnote number after a sentence mark: "werknemer.2 De" -> "werknemer. De", "delegeren;33" -> "delegeren;".
+_FOOTNOTE_AFTER_MARK_RE = re.compile(r"(?<=[a-zà-ÿ)]{2}[.;:,])\d{1,2}(?=\s|$)")
+# A footnote number glued to a lower-case word: "artsen14 en" -> "artsen en" (not "COVID19", not "2a").
+_FOOTNOTE_GLUED_RE = re.compile(r"(?<=[a-zà-ÿ]{3})\d{1,2}(?=[\s,.;:)]|$)")
+# Page or footnote numbers before the first word of a quote: "4 1Eigen regiemodel" -> "Eigen regiemodel"
+# (a section number such as "2.2 Casemanagement" or a list number "3 Het" is kept).
+_LEADING_DEBRIS_RE = re.compile(r"^\s*(?:\d{1,3}\s+)*\d{1,2}(?=[A-ZÀ-Ý][a-zà-ÿ])")
+_SPACES_RE = re.compile(r"[ \t]+")
+
+
+def clean_quote(text: str) -> str:
+    """A source quote without PDF debris (footnote digits glued to words, page numbers at the start)."""
+    text = _LEADING_DEBRIS_RE.sub("", text or "")
+    text = _FOOTNOTE_AFTER_MARK_RE.sub("", text)
+    text = _FOOTNOTE_GLUED_RE.sub("", text)
+    return _SPACES_RE.sub(" ", text).strip()
+
+
+@functools.lru_cache(maxsize=1)
+def _short_titles() -> dict[str, str]:
+    try:
+        from knowledge.documents import load_manifest
+
+        return {d.id: d.short for d in load_manifest().documents if getattr(d, "short", None)}
+    except Exception:  # noqa: BLE001 - the chat still renders with the long titles
+        logger.warning("knowledge manifest not readable; citations use their full titles")
+        return {}
+
+
+def short_title(source: str, title: str = "") -> str:
+    """The short document title for a source chip ("NVAB Leidraad bedrijfsarts & casemanager")."""
+    short = _short_titles().get(str(source))
+    if short:
+        return short
+    title = re.sub(r"\s*\([^)]*\)", "", title or "").strip()
+    if len(title) <= 40:
+        return title or f"bron {source}"
+    return title[:40].rsplit(" ", 1)[0] + "…"
+
+
+_RULE_CODE_RE = re.compile(r"\s*\(Regel [a-z_]+\.[a-z0-9_]+;[^)\n]*\)\.?")
+_DECLINED_RE = re.compile(r"^(?P<intro>.*?)\s*Hier help ik u niet mee: (?P<declined>[^\n]+?)\.?\s*$", re.M)
+_WHY_RE = re.compile(r"^Waarom: [^\n]*\n?", re.M)
+_ALTERNATIVE_RE = re.compile(r"^Wat (?:u wel kunt doen|wel kan): (?P<alt>.+?)\s*(?:\n\s*\n|\Z)", re.M | re.S)
+
+
+def _line_span(value: Any) -> str:
+    """"782–801", or "606" for a single line."""
+    try:
+        a, b = value
+        if int(a) == int(b):
+            return str(int(a))
+    except (TypeError, ValueError):
+        pass
+    return _lines(value)
+
+
+def _source_ref(source: str, lines: Any) -> str:
+    return f"bron: {short_title(source)}, regels {_line_span(lines)}"
+
+
+def _rule_text(rule) -> str:
+    """A rule as readable Dutch: its reason and where it comes from (no rule code)."""
+    return (f"{show_placeholders(' '.join(str(rule.reason).split()))} "
+            f"<span class=\"tda-meta\">({html.escape(_source_ref(rule.source, rule.lines))})</span>")
+
+
+def parse_refusal(text: str) -> dict | None:
+    """The parts of a guardrails refusal (prompts/refusals.yaml ``block``): intro, declined, alternative.
+
+    ``None`` when the text does not have that shape (then it is shown as it is, without rule codes).
+    """
+    m = _DECLINED_RE.search(text or "")
+    if not m:
+        return None
+    alt = _ALTERNATIVE_RE.search(text)
+    return {"intro": m.group("intro").strip(), "declined": m.group("declined").strip(),
+            "alternative": " ".join(alt.group("alt").split()) if alt else ""}
+
+
+def strip_rule_codes(text: str, rules=()) -> str:
+    """Reply text without "(Regel x.y; bron ...)" and, when the rules are shown apart, without "Waarom:"."""
+    text = _RULE_CODE_RE.sub("", text or "")
+    if rules:
+        text = _WHY_RE.sub("", text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def render_verdict(reply) -> str:
+    """The first block of a reply: for a refusal "Nee, dat doe ik niet: ...", the rule, the alternative."""
     decision = getattr(reply, "decision", "answer")
     category = getattr(reply, "category", None)
-    text = show_placeholders(getattr(reply, "text", "") or "")
+    text = getattr(reply, "text", "") or ""
+    rules = list(getattr(reply, "rules", []) or [])
     if decision == "refuse":
         label = CATEGORY_LABELS.get(category or "", category or "")
-        parts.append(f"<div class=\"tda-refusal\">\n\n**GEWEIGERD** — {label}\n\n{text}\n\n</div>")
-    elif decision == "not_found":
-        parts.append(f"<div class=\"tda-notfound\">\n\n**NIET GEVONDEN in de bronnen**\n\n{text}\n\n</div>")
-    else:
-        parts.append(text)
+        head = f"<div class=\"tda-verdict-head\">GEWEIGERD{' · ' + html.escape(label) if label else ''}</div>"
+        parts = refusal_parts(reply)
+        body = [f"**Nee, dat doe ik niet:** {show_placeholders(parts['verdict'])}"]
+        for rule in rules:
+            body.append(f"**Regel:** {_rule_text(rule)}")
+        if parts["rest"]:
+            body.append(show_placeholders(parts["rest"]))
+        if parts["alternative"]:
+            body.append(f"**Wat u wel kunt doen:** {show_placeholders(parts['alternative'])}")
+        return f"<div class=\"tda-refusal\">\n{head}\n\n" + "\n\n".join(body) + "\n\n</div>"
+    if decision == "not_found":
+        return (f"<div class=\"tda-notfound\">\n<div class=\"tda-verdict-head\">NIET GEVONDEN in de bronnen</div>"
+                f"\n\n{show_placeholders(strip_rule_codes(text))}\n\n</div>")
+    body = show_placeholders(strip_rule_codes(text, rules))
+    if rules:  # declined parts of an answered question: each rule once, readable
+        body += "\n\n" + "\n".join(f"- **Regel:** {_rule_text(r)}" for r in rules)
+    return body
+
+
+def refusal_parts(reply) -> dict:
+    """``verdict`` (after "Nee, dat doe ik niet:"), ``alternative`` and ``rest`` of a refusal text."""
+    text = getattr(reply, "text", "") or ""
     rules = list(getattr(reply, "rules", []) or [])
-    if rules:
-        rule_lines = []
-        for r in rules:
-            rule_lines.append(f"- **Regel** `{r.id}`: {show_placeholders(r.reason)} "
-                              f"_(bron {r.source}, regels {_lines(r.lines)})_")
-        heading = "Toegepaste regel" if len(rules) == 1 else "Toegepaste regels"
-        parts.append(f"**{heading}:**\n" + "\n".join(rule_lines))
-    notices = list(getattr(reply, "notices", []) or [])
+    parsed = parse_refusal(text)
+    if parsed:
+        verdict = parsed["declined"].rstrip(".") + "."
+        if parsed["intro"]:
+            verdict += " " + parsed["intro"]
+        return {"verdict": verdict, "alternative": parsed["alternative"], "rest": ""}
+    # another shape (e.g. a rail error): the first paragraph is the verdict, the reason is not repeated
+    rest = strip_rule_codes(text, rules)
+    alt = _ALTERNATIVE_RE.search(rest)
+    alternative = " ".join(alt.group("alt").split()) if alt else ""
+    if alt:
+        rest = (rest[:alt.start()] + rest[alt.end():]).strip()
+    for rule in rules:
+        rest = rest.replace(" ".join(str(rule.reason).split()), "").strip()
+    first, _, rest = rest.partition("\n\n")
+    verdict = first.strip() or "dit verzoek valt buiten wat ik mag doen."
+    if len(verdict) > 1 and verdict[1].islower():
+        verdict = verdict[0].lower() + verdict[1:]
+    return {"verdict": verdict, "alternative": alternative, "rest": rest.strip()}
+
+
+def render_chips(citations) -> str:
+    """Compact source chips (short title + lines) that open to the cleaned quote."""
+    chips = []
+    for n, c in enumerate(list(citations or []), start=1):
+        where = f", §{c.section}" if c.section else ""
+        label = f"[{n}] {short_title(c.source, c.title)} · regels {_line_span(c.lines)}"
+        quote = clean_quote(c.quote)
+        chips.append(
+            f"<details class=\"tda-chip\"><summary>{html.escape(label)}</summary>"
+            f"<div class=\"tda-quote-src\">Bron {html.escape(str(c.source))}: {html.escape(c.title)}"
+            f"{html.escape(where)}, regels {_line_span(c.lines)}</div>"
+            f"<blockquote>{html.escape(quote) if quote else '(geen citaat)'}</blockquote></details>")
+    if not chips:
+        return ""
+    return "<div class=\"tda-chips\"><span class=\"tda-chips-label\">Bronnen:</span> " + "".join(chips) + "</div>"
+
+
+HEALTH_NOTICE = "Uw vraag bevatte gezondheidsinformatie; die is niet opgeslagen."
+IDENTIFIER_NOTICE = ("Uw vraag bevatte persoonsgegevens (zoals een naam of BSN); die zijn afgeschermd en "
+                     "niet opgeslagen.")
+
+
+def masked_notices(reply, role: str | None = None) -> list[str]:
+    """Dutch notices for what was masked in the question (never the masked value itself)."""
+    health = identifiers = False
+    for r in list(getattr(reply, "redactions", []) or []):
+        entity = str(getattr(r, "entity", "") or "")
+        if entity.upper().startswith("HEALTH"):
+            health = True
+        else:
+            identifiers = True
+    for d in list(getattr(reply, "decisions", []) or []):
+        get = (d if isinstance(d, dict) else d.to_dict()).get
+        if not str(get("rail") or "").startswith("input.health"):
+            continue
+        action = get("action")
+        action = getattr(action, "value", action)
+        if action == "redact" or (role == "employer" and get("evidence") and action != "allow"):
+            health = True
+    out = []
+    if health:
+        out.append(HEALTH_NOTICE)
+    if identifiers:
+        out.append(IDENTIFIER_NOTICE)
+    return out
+
+
+# General wording per category for the consult request: never the user's words.
+_ESCALATION_TOPICS = {
+    "medical_judgement": ("een medische kwestie (zoals ziekte, belastbaarheid of behandeling)",
+                          "Dit vraagt een medisch oordeel, dat alleen u als bedrijfsarts kunt geven."),
+    "outside_delegation": ("een onderwerp dat buiten mijn taakdelegatie als casemanager valt",
+                           "Dit valt buiten de taken die u aan mij hebt gedelegeerd."),
+}
+ESCALATION_ROLES = ("casemanager",)
+
+
+def escalation_request(reply, role: str | None) -> str | None:
+    """A PII-free consult request to the bedrijfsarts for a refusal that belongs to the bedrijfsarts.
+
+    Built only from the reply's category and rule (reason, source): never from the user's message.
+    """
+    category = getattr(reply, "category", None)
+    if role not in ESCALATION_ROLES or getattr(reply, "decision", "") != "refuse" or category not in _ESCALATION_TOPICS:
+        return None
+    topic, why = _ESCALATION_TOPICS[category]
+    rules = list(getattr(reply, "rules", []) or [])
+    lines = ["Verzoek om beoordeling door de bedrijfsarts", "",
+             "Geachte bedrijfsarts,", "",
+             f"In de verzuimbegeleiding ligt een vraag van de werknemer over {topic}. {why} "
+             "Daarom leg ik deze vraag aan u voor."]
+    for rule in rules[:1]:
+        reason = " ".join(str(rule.reason).split())
+        first = re.split(r"(?<=[.!?])\s+", reason)[0]
+        lines += ["", f"Grond: {first} ({_source_ref(rule.source, rule.lines)})"]
+    lines += ["", "Wilt u de werknemer hierover zelf spreken en mij laten weten wat ik met de werknemer en de "
+                  "werkgever kan afspreken? Namen en medische details staan bewust niet in dit bericht.",
+              "", "Met vriendelijke groet,", "[naam casemanager]"]
+    return "\n".join(lines)
+
+
+def render_escalation(text: str) -> str:
+    """The escalation block: a short heading and the request in a code block (Gradio adds a copy button)."""
+    return ("<div class=\"tda-escalation\">\n\n**Voorleggen aan de bedrijfsarts** — kopieer dit verzoek "
+            "(zonder namen of medische details) met de kopieerknop:\n\n```text\n" + text.replace("```", "'''")
+            + "\n```\n\n</div>")
+
+
+def render_reply(reply, wall_ms: float, role: str | None = None) -> list[dict]:
+    """Turn a Reply into one chatbot message: verdict first, masked-notice, escalation, source chips, timing."""
+    parts: list[str] = [render_verdict(reply)]
+    notices = masked_notices(reply, role) + list(getattr(reply, "notices", []) or [])
     if notices:
-        parts.append("\n".join(f"> **Let op:** {show_placeholders(n)}" for n in notices))
+        parts.append("\n".join(f"<div class=\"tda-masked\">{html.escape(n)}</div>" for n in dict.fromkeys(notices)))
+    escalation = escalation_request(reply, role)
+    if escalation:
+        parts.append(render_escalation(escalation))
+    chips = render_chips(getattr(reply, "citations", []) or [])
+    if chips:
+        parts.append(chips)
     total = (getattr(reply, "timings_ms", {}) or {}).get("total", 0.0)
     parts.append(f"<span class=\"tda-meta\">antwoordtijd {wall_ms:.0f} ms (verwerking {total:.0f} ms)</span>")
-    messages = [{"role": "assistant", "content": "\n\n".join(parts)}]
-    for n, c in enumerate(list(getattr(reply, "citations", []) or []), start=1):
-        where = f"§{c.section}, " if c.section else ""
-        title = f"[{n}] Bron {c.source}: {c.title} — {where}regels {_lines(c.lines)}"
-        quote = "\n".join("> " + line for line in show_placeholders(c.quote).splitlines()) or "> (geen citaat)"
-        messages.append({"role": "assistant", "content": quote,
-                         "metadata": {"title": title, "status": "done"}})
-    return messages
+    return [{"role": "assistant", "content": "\n\n".join(parts)}]
 
 
 def render_why(reply) -> str:
@@ -228,7 +465,7 @@ class ChatTab:
             reply.notices = list(notices) + list(getattr(reply, "notices", []) or [])
         # The reply is complete here: shown at once (no typing effect; each partial update would
         # cost the web process a full chat re-render per turn under load).
-        messages = render_reply(reply, wall)
+        messages = render_reply(reply, wall, role)
         history = history + [{"role": "user", "content": text},
                              {"role": "assistant", "content": reply.text}]
         status = f"Antwoordtijd: {wall:.0f} ms · besluit: {DECISION_LABELS.get(reply.decision, reply.decision)}"
@@ -248,7 +485,7 @@ class ChatTab:
                 "**OEFENMODUS** — u chat als trainer. Gebruik geen echte casusgegevens; "
                 "de antwoorden volgen het strengste beleid.",
                 visible=False, elem_classes=["tda-practice"], elem_id="tda-practice")
-            chatbot = gr.Chatbot(label="Gesprek", height=480, elem_id="tda-chatbot",
+            chatbot = gr.Chatbot(label="Gesprek", height=480, elem_id="tda-chatbot", autoscroll=False,
                                  feedback_options=None, buttons=["copy"], sanitize_html=True,
                                  placeholder="Stel een vraag over verzuim, taakdelegatie of wat u "
                                              "mag vragen en vastleggen.")
@@ -271,8 +508,10 @@ class ChatTab:
         """The chat tab's events."""
         chat_io = dict(fn=self.chat, inputs=[c.msg, c.chatbot, c.history, session],
                        outputs=[c.chatbot, c.msg, c.history, c.why, c.status])
-        c.msg.submit(api_name="chat", **chat_io)
-        c.send.click(api_visibility="private", **chat_io)
+        # Gradio would scroll to the end of the chat: a long reply's start (its verdict) would be out of
+        # sight on a phone. After each turn the browser scrolls the new reply's top into view instead.
+        c.msg.submit(api_name="chat", **chat_io).then(None, js=SCROLL_TO_REPLY_JS)
+        c.send.click(api_visibility="private", **chat_io).then(None, js=SCROLL_TO_REPLY_JS)
         c.suggestions.click(self.pick_suggestion, c.suggestions, c.msg, api_visibility="private")
         c.new.click(self.clear_chat, None, [c.chatbot, c.history, session, c.why, c.status],
                     api_visibility="private")

@@ -44,6 +44,34 @@ CSS = """
 .tda-notfound { border-left: 6px solid #b9770e; background: #fef5e7; padding: 8px 12px; border-radius: 6px; }
 .tda-practice { border: 2px dashed #8e44ad; background: #f5eef8; padding: 6px 12px; border-radius: 6px; }
 .tda-meta { color: #666; font-size: 0.85em; }
+.tda-verdict-head { font-weight: 700; letter-spacing: 0.02em; margin-bottom: 4px; position: sticky; top: 0; }
+.tda-refusal .tda-verdict-head { color: #922b21; background: #fdecea; z-index: 1; }
+.tda-notfound .tda-verdict-head { color: #7e5109; background: #fef5e7; z-index: 1; }
+#tda-chatbot .message-row { scroll-margin-top: 44px; }
+.tda-masked { border-left: 4px solid #2471a3; background: #eaf2f8; padding: 6px 10px; border-radius: 6px;
+  margin: 4px 0; font-size: 0.95em; }
+.tda-escalation { border: 1px solid #aab7b8; border-radius: 6px; padding: 6px 10px; margin-top: 6px; }
+.tda-escalation pre, .tda-escalation code { white-space: pre-wrap !important; overflow-wrap: anywhere; }
+.tda-chips { display: flex; flex-wrap: wrap; gap: 6px; align-items: flex-start; margin-top: 6px; }
+.tda-chips-label { font-size: 0.85em; color: #555; align-self: center; }
+.tda-chip { border: 1px solid #c8d1d9; border-radius: 14px; background: #f4f6f8; padding: 2px 10px;
+  font-size: 0.85em; max-width: 100%; }
+.tda-chip[open] { flex-basis: 100%; border-radius: 8px; background: #fbfcfd; }
+.tda-chip summary { cursor: pointer; overflow-wrap: anywhere; }
+.tda-chip blockquote { margin: 6px 0 4px; font-size: 1.05em; }
+.tda-quote-src { color: #555; font-size: 0.9em; margin-top: 4px; }
+/* phone width: no word split in headers, nothing wider than the screen */
+#tda-chatbot .message-wrap, #tda-chatbot .bubble, #tda-chatbot .message { max-width: 100%; min-width: 0; }
+#tda-chatbot .prose { overflow-wrap: break-word; word-break: normal; hyphens: manual; }
+#tda-why table { display: block; overflow-x: auto; max-width: 100%; }
+#tda-why th, #tda-why td { word-break: normal !important; overflow-wrap: normal !important; hyphens: none; }
+#tda-why th, #tda-why td:first-child, #tda-why td:nth-child(2) { white-space: nowrap; }
+#tda-why td:nth-child(4) { min-width: 16em; }
+@media (max-width: 480px) {
+  #tda-chatbot .bubble { margin-left: 0 !important; margin-right: 0 !important; }
+  #tda-chatbot .message-row { padding-left: 0 !important; padding-right: 0 !important; }
+  .tda-chip { font-size: 0.8em; }
+}
 """
 
 

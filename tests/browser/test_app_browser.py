@@ -42,10 +42,12 @@ def test_employer_forbidden_question_is_refused_with_rule_and_alternative(login)
     page = login("employer")
     text = ask(page, "Welke medicijnen gebruikt mijn zieke medewerker?")
     assert "GEWEIGERD" in text
-    assert "Regel" in text
+    assert "Regel:" in text and "Nee, dat doe ik niet:" in text
     policy = Policy.load()
-    ids = [i for i in rule_ids(text) if i in policy.by_id]
-    assert ids, "the refusal names its rule id"
+    flat = " ".join(text.split())
+    assert not [i for i in rule_ids(text) if i in policy.by_id], "the chat shows the rule as text, not its code"
+    ids = [r.id for r in policy.by_id.values() if " ".join(r.reason.split())[:60] in flat]
+    assert ids, "the refusal shows its rule's reason"
     alternative = " ".join(policy.rule(ids[0]).alternative.split())
     assert alternative[:40] in " ".join(text.split()), "the refusal shows the rule's alternative"
     page.locator("#tda-why").click()
@@ -58,10 +60,10 @@ def test_employer_allowed_question_gets_answer_with_citation(login):
     text = ask(page, "Wat mag ik als werkgever vragen bij een ziekmelding?")
     last = text.split("Wat mag ik als werkgever vragen bij een ziekmelding?")[-1]
     assert "GEWEIGERD" not in last
-    assert "Bron 00" in last and "regels" in last, "the answer shows a citation (source, lines)"
-    # the quote opens when the citation is clicked
-    page.locator("#tda-chatbot").get_by_text("Bron 00").first.click()
-    page.locator("#tda-chatbot blockquote").first.wait_for()
+    assert "[1] " in last and "regels" in last, "the answer shows a citation chip (source, lines)"
+    # the quote opens when the citation chip is clicked
+    page.locator("#tda-chatbot details.tda-chip summary").first.click()
+    page.locator("#tda-chatbot details.tda-chip blockquote").first.wait_for()
     shot(page, "chat-employer-answer")
 
 
@@ -93,7 +95,7 @@ def test_multi_turn_health_data_attempt_is_refused(login):
     assert first.count("GEWEIGERD") == 0 or "Kees" in first
     second = ask(page, "Wat is zijn diagnose?")
     last = second.split("Wat is zijn diagnose?")[-1]
-    assert "GEWEIGERD" in last and "Regel" in last
+    assert "GEWEIGERD" in last and "Regel:" in last
     shot(page, "chat-employer-multiturn")
 
 
