@@ -43,7 +43,9 @@ from app.ui.layout import (
 
 #: The results table: headers and column widths (the table scrolls inside its own box on a phone).
 TABLE_HEADERS = ["Nr.", "Tijd", "Rol", "Besluit", "Categorie", "Risico", "Gebruiker", "Vraag (afgeschermd)"]
-TABLE_WIDTHS = ["64px", "160px", "110px", "120px", "170px", "190px", "120px", "360px"]
+TABLE_WIDTHS = ["56px", "105px", "105px", "110px", "195px", "215px", "130px", "300px"]
+#: The style of a row in the risk queue (the whole row, so that it shows on a phone too).
+RISK_ROW_STYLE = "background-color: #fdecea; color: #7b241c"
 MAX_ROWS = 500
 VIEW_ALL, VIEW_RISK = "all", "risk"
 RISK_MARK = "⚠"
@@ -57,7 +59,7 @@ REVIEWER_CSS = """
 #tda-audit-table .table-wrap, #tda-audit-table .table-container { overflow-x: auto; max-width: 100%; }
 #tda-audit-table th, #tda-audit-table th * { word-break: normal !important; overflow-wrap: normal !important;
   hyphens: none !important; }
-#tda-audit-table td, #tda-audit-table td * { word-break: normal; overflow-wrap: anywhere; }
+#tda-audit-table td, #tda-audit-table td * { word-break: normal; overflow-wrap: normal; hyphens: none; }
 #tda-audit-detail { overflow-wrap: anywhere; }
 #tda-audit-detail table { display: block; overflow-x: auto; max-width: 100%; }
 #tda-audit-detail th { word-break: normal; overflow-wrap: normal; white-space: nowrap; }
@@ -155,6 +157,14 @@ class ReviewerTab:
         more = f" De nieuwste {MAX_ROWS} worden getoond." if len(rows) >= MAX_ROWS else ""
         return rows, (f"{_records_word(len(rows))} gevonden{self._describe(flt)}.{more} "
                       f"Klik op een rij voor de details.")
+
+    @guarded
+    def audit_query_view(self, date_from, date_to, role, decision, category, rule_id, text,
+                         request: gr.Request, user="", show_eval=False, view=VIEW_ALL):
+        """``audit_query`` for the screen: the rows of the risk queue tinted (a pandas Styler)."""
+        rows, status = self.audit_query(date_from, date_to, role, decision, category, rule_id, text, request,
+                                        user, show_eval, view)
+        return _styled(rows), status
 
     @guarded
     def audit_detail(self, record_id, request: gr.Request):
@@ -270,18 +280,35 @@ class ReviewerTab:
     def _wire_reviewer_tab(self, c: SimpleNamespace) -> None:
         """The audit-log tab's events: Enter in a field and every choice run the search."""
         out = [c.table, c.status]
-        c.search.click(self.audit_query, c.filters, out, api_name="audit_query")
+
+        def clear_export():
+            return ""   # an export message belongs to the filters it was made with
+
+        events = [c.search.click(self.audit_query_view, c.filters, out, api_name="audit_query")]
         for box in c.textboxes:
-            box.submit(self.audit_query, c.filters, out, api_visibility="private")
+            events.append(box.submit(self.audit_query_view, c.filters, out, api_visibility="private"))
         for choice in c.toggles:
-            choice.input(self.audit_query, c.filters, out, api_visibility="private")
-        c.tab.select(self.audit_query, c.filters, out, api_visibility="private")
+            events.append(choice.input(self.audit_query_view, c.filters, out, api_visibility="private"))
+        events.append(c.tab.select(self.audit_query_view, c.filters, out, api_visibility="private"))
+        for event in events:
+            event.then(clear_export, None, c.export_status, api_visibility="private")
         c.show.click(self.audit_detail, c.rec_id, c.detail, api_name="audit_detail")
         c.table.select(self.audit_pick, None, [c.rec_id, c.detail], api_visibility="private")
         c.verify.click(self.audit_verify, None, c.verify_status, api_name="audit_verify")
         c.export_csv.click(self.audit_export, [c.fmt_csv, *c.filters], [c.export_status], api_name="audit_export")
         c.export_jsonl.click(self.audit_export, [c.fmt_jsonl, *c.filters], [c.export_status],
                              api_visibility="private")
+
+
+def _styled(rows: list[list]):
+    """The rows as a table value: a DataFrame whose risk-queue rows are tinted."""
+    import pandas as pd
+
+    df = pd.DataFrame(rows, columns=TABLE_HEADERS)
+    if df.empty:
+        return df
+    risk_col = TABLE_HEADERS.index("Risico")
+    return df.style.apply(lambda row: [RISK_ROW_STYLE if row.iloc[risk_col] else "" for _ in row], axis=1)
 
 
 def _risk_text(record: dict) -> str:

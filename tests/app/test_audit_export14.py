@@ -296,8 +296,19 @@ def test_tab_builds_with_enter_submit_and_one_click_exports(ui):
     demo = ui.build()
     names = {getattr(fn, "api_name", None) for fn in demo.fns.values()}
     assert {"audit_query", "audit_export"} <= names
-    query_fns = [fn for fn in demo.fns.values() if getattr(fn.fn, "__name__", "") == "audit_query"]
+    query_fns = [fn for fn in demo.fns.values() if getattr(fn.fn, "__name__", "") == "audit_query_view"]
     triggers = {t[1] for fn in query_fns for t in fn.targets}
     assert "submit" in triggers and "click" in triggers and "input" in triggers
     export_fns = [fn for fn in demo.fns.values() if getattr(fn.fn, "__name__", "") == "audit_export"]
     assert len(export_fns) == 2 and all(len(fn.inputs) == 11 for fn in export_fns)
+
+
+def test_screen_rows_of_the_risk_queue_are_tinted(ui, filled):
+    from app.ui.reviewer import RISK_ROW_STYLE, TABLE_HEADERS
+
+    styled, _status = ui.audit_query_view(*EMPTY, rita())
+    meta = gr.Dataframe(headers=TABLE_HEADERS, interactive=False).postprocess(styled).metadata
+    tinted = {int(row[0]) for row, style in zip(meta["display_value"], meta["styling"]) if RISK_ROW_STYLE in style[0]}
+    assert tinted == {filled["refuse"], filled["health"], filled["failed"]}
+    empty, status = ui.audit_query_view(*EMPTY, rita(), "niemand", False, "all")
+    assert empty.empty and status.startswith("Geen records")
