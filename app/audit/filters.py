@@ -6,10 +6,58 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import and_, func, or_
 
-from app.audit.schema import audit_records, canonical_json, utc_timestamp
+from app.audit.schema import REDACTION_FAILED, audit_records, canonical_json, utc_timestamp
 from app.audit.schema import clean as _clean
+
+#: How the evaluation runner marks its turns (``evals.runner``: ``session_id=f"eval:{run_id}"``,
+#: ``user="eval"``): the reviewer's list hides them by default.
+EVAL_USER = "eval"
+EVAL_SESSION_PREFIX = "eval:"
+#: Input rails whose evidence means health data was seen in the user's own message.
+HEALTH_INPUT_RAILS = ("input.health", "input.health_data")
+#: The risk reasons in display order (``app.audit.export.RISK_NL`` has their Dutch labels).
+RISK_REASONS = ("refuse", "health_employer", "redaction_failed")
+
+
+def is_eval(record: dict) -> bool:
+    """True for a turn of the trainer's evaluation runs."""
+    return (str(record.get("session_id") or "").startswith(EVAL_SESSION_PREFIX)
+            or record.get("user") == EVAL_USER)
+
+
+def _has_failed_placeholder(value: Any) -> bool:
+    if isinstance(value, str):
+        return REDACTION_FAILED in value
+    if isinstance(value, dict):
+        return any(_has_failed_placeholder(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_has_failed_placeholder(v) for v in value)
+    return False
+
+
+def risk_reasons(record: dict) -> list[str]:
+    """Why ``record`` belongs in the reviewer's risk queue (empty list: it does not).
+
+    ``refuse``: the turn was refused. ``health_employer``: an employer's message in which a health
+    rail found health data (a health rail decision with evidence). ``redaction_failed``: a text of
+    the record could not be redacted (the ``REDACTION_FAILED`` placeholder or the flag in ``meta``).
+    """
+    reasons = []
+    if record.get("decision") == "refuse":
+        reasons.append("refuse")
+    if record.get("role") == "employer":
+        for d in record.get("decisions") or ():
+            if isinstance(d, dict) and d.get("rail") in HEALTH_INPUT_RAILS and d.get("evidence"):
+                reasons.append("health_employer")
+                break
+    meta = record.get("meta")
+    if (isinstance(meta, dict) and meta.get("redaction_failed")) or any(
+            _has_failed_placeholder(record.get(k)) for k in
+            ("input_redacted", "reply_redacted", "rules", "decisions", "notices")):
+        reasons.append("redaction_failed")
+    return reasons
 
 
 def as_bound(value: Any, *, upper: bool) -> str | None:
@@ -49,6 +97,9 @@ class AuditFilter:
         kind: ``chat``, ``intake_script`` or ``checkpoint``.
         user: login name.
         session_id: session id.
+        include_eval: False hides the turns of evaluation runs (:func:`is_eval`).
+        risk: only the risk queue (:func:`risk_reasons`): SQL narrows the rows, :meth:`accept`
+            decides per record (the stores apply it).
     """
 
     date_from: Any = None
@@ -61,6 +112,17 @@ class AuditFilter:
     kind: str | None = None
     user: str | None = None
     session_id: str | None = None
+    include_eval: bool = True
+    risk: bool = False
+
+    @property
+    def needs_check(self) -> bool:
+        """True when :meth:`accept` must be applied to the rows the SQL clauses return."""
+        return bool(self.risk)
+
+    def accept(self, record: dict) -> bool:
+        """The per-record part of the filter (the exact risk test)."""
+        return not self.risk or bool(risk_reasons(record))
 
     def clauses(self) -> list:
         """SQLAlchemy WHERE clauses for this filter."""
@@ -82,4 +144,19 @@ class AuditFilter:
             needle = _clean(self.text, limit=500).lower()
             out.append(func.lower(c.input_redacted).contains(needle, autoescape=True)
                        | func.lower(c.reply_redacted).contains(needle, autoescape=True))
+        if not self.include_eval:
+            out.append(~c.session_id.startswith(EVAL_SESSION_PREFIX, autoescape=True))
+            out.append(c.username != EVAL_USER)
+        if self.risk:
+            # a superset of the risk queue; accept() is exact
+            out.append(or_(
+                c.decision == "refuse",
+                c.meta.contains("redaction_failed", autoescape=True),
+                c.input_redacted.contains(REDACTION_FAILED, autoescape=True),
+                c.reply_redacted.contains(REDACTION_FAILED, autoescape=True),
+                c.rules.contains(REDACTION_FAILED, autoescape=True),
+                c.decisions.contains(REDACTION_FAILED, autoescape=True),
+                c.notices.contains(REDACTION_FAILED, autoescape=True),
+                and_(c.role == "employer", c.decisions.contains('"rail":"input.health', autoescape=True)),
+            ))
         return out

@@ -543,6 +543,8 @@ class AuditLog:
 
     def count(self, flt: AuditFilter | None = None) -> int:
         """Number of records (matching ``flt`` if given), checkpoints included."""
+        if flt is not None and flt.needs_check:
+            return sum(1 for _ in self.iter_records(flt))
         stmt = select(func.count()).select_from(audit_records)
         if flt is not None:
             stmt = stmt.where(*flt.clauses())
@@ -564,11 +566,43 @@ class AuditLog:
         """
         limit = max(0, min(int(limit), 10_000))
         order = audit_records.c.id.desc() if newest_first else audit_records.c.id.asc()
+        if flt is not None and flt.needs_check:
+            return self._query_checked(flt, limit=limit, offset=max(0, int(offset)), newest_first=newest_first)
         stmt = select(audit_records).order_by(order).limit(limit).offset(max(0, int(offset)))
         if flt is not None:
             stmt = stmt.where(*flt.clauses())
         with self._read() as conn, conn.begin():
             return [row_to_record(r) for r in conn.execute(stmt)]
+
+    def _query_checked(self, flt: AuditFilter, *, limit: int, offset: int, newest_first: bool,
+                       batch: int = 500) -> list[dict]:
+        """``query`` for a filter with a per-record part (``flt.accept``): rows in batches by id."""
+        c = audit_records.c
+        clauses = flt.clauses()
+        out: list[dict] = []
+        skipped = 0
+        last = None
+        while len(out) < limit:
+            stmt = select(audit_records).where(*clauses)
+            if last is not None:
+                stmt = stmt.where(c.id < last if newest_first else c.id > last)
+            stmt = stmt.order_by(c.id.desc() if newest_first else c.id.asc()).limit(batch)
+            with self._read() as conn, conn.begin():
+                rows = conn.execute(stmt).all()
+            if not rows:
+                break
+            for row in rows:
+                rec = row_to_record(row)
+                if not flt.accept(rec):
+                    continue
+                if skipped < offset:
+                    skipped += 1
+                    continue
+                out.append(rec)
+                if len(out) >= limit:
+                    break
+            last = rows[-1].id
+        return out
 
     def get(self, record_id: int) -> dict | None:
         """One record by id, or None."""
@@ -592,11 +626,16 @@ class AuditLog:
             if not rows:
                 return
             for row in rows:
-                yield row_to_record(row)
+                rec = row_to_record(row)
+                if flt is None or flt.accept(rec):
+                    yield rec
             last = rows[-1].id
 
-    def export(self, flt: AuditFilter | None, fmt: str, out: str | os.PathLike | IO[str]) -> int:
+    def export(self, flt: AuditFilter | None, fmt: str, out: str | os.PathLike | IO[str], *,
+               dutch: bool = False) -> int:
         """Write the matching records, chronologically, as CSV or JSONL (a path is created 0600).
+
+        ``dutch``: the reviewer's CSV for Dutch Excel (``app.audit.export.write_records``).
 
         Returns:
             The number of records written.
@@ -607,8 +646,8 @@ class AuditLog:
             Path(out).parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
             with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-                return write_records(self.iter_records(flt), fmt, fh)
-        return write_records(self.iter_records(flt), fmt, out)
+                return write_records(self.iter_records(flt), fmt, fh, dutch=dutch)
+        return write_records(self.iter_records(flt), fmt, out, dutch=dutch)
 
     # ---------------------------------------------------------------- verification
 

@@ -297,7 +297,7 @@ def test_reviewer_audit_query_verify_and_export(ui, assistant, tmp_path):
                          input_text="Wat is de diagnose van mijn zieke medewerker?",
                          reply=Reply(text="Nee, dat doe ik niet.", decision="refuse", category="health_data"))
     rows, status = ui.audit_query("", "", "employer", "refuse", "", "", "", req("reviewer"))
-    assert rows and all(r[2] == "employer" and r[3] == "refuse" for r in rows)
+    assert rows and all(r[2] == "werkgever" and r[3] == "geweigerd" for r in rows)   # Dutch labels
     detail = ui.audit_detail(rows[0][0], req("reviewer"))
     assert f"Record {rows[0][0]}" in detail
     assert "intact" in ui.audit_verify(req("reviewer"))
@@ -307,8 +307,8 @@ def test_reviewer_audit_query_verify_and_export(ui, assistant, tmp_path):
     token = re.search(r"/tda/download/([\w-]+)", msg).group(1)
     assert ui.downloads.take(token, {"access-token-abc": "een-andere-sessie"}) is None
     content, name, media = ui.downloads.take(token, cookies)
-    data = list(csv.reader(io.StringIO(content.decode("utf-8"))))
-    assert len(data) >= 2 and "role" in data[0] and name.endswith(".csv") and media.startswith("text/csv")
+    data = list(csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=";"))   # CSV for Dutch Excel
+    assert len(data) >= 2 and "Rol" in data[0] and name.endswith(".csv") and media.startswith("text/csv")
     assert ui.downloads.take(token, cookies) is None          # served once
     with pytest.raises(gr.Error):                              # no session to bind the export to
         ui.audit_export("csv", "", "", "", "", "", "", "", req("reviewer"))

@@ -87,7 +87,7 @@ def test_export_is_served_once_and_only_to_its_session(server):
         assert r.status_code == 200
         assert r.headers["content-disposition"].startswith("attachment;")
         assert r.headers["cache-control"] == "no-store"
-        assert r.text.splitlines()[0].startswith("id,") and len(r.text.splitlines()) >= 4
+        assert r.text.splitlines()[0].startswith("\ufeffRecordnummer;") and len(r.text.splitlines()) >= 4
         assert rita.get(path).status_code == 404                # deleted after the download
         assert not [p for p in (server.data / "exports").rglob("*") if p.is_file()]
     finally:

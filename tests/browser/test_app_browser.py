@@ -76,8 +76,8 @@ def test_employer_sees_no_eval_or_audit_tab_and_cannot_call_them(login, server):
     assert page.get_by_role("tab", name="Auditlog").count() == 0 or not page.get_by_role(
         "tab", name="Auditlog").is_visible()
     # The handlers refuse the employer even when called directly with the employer's session cookie.
-    for api, data in (("audit_verify", []), ("audit_query", ["", "", "", "", "", "", ""]), ("eval_run", []),
-                      ("audit_export", ["csv", "", "", "", "", "", "", ""])):
+    for api, data in (("audit_verify", []), ("audit_query", ["", "", "", "", "", "", "", "", False, "all"]), ("eval_run", []),
+                      ("audit_export", ["csv", "", "", "", "", "", "", "", "", False, "all"])):
         r = page.request.post(f"{server['url']}/gradio_api/call/{api}", data=json.dumps({"data": data}),
                               headers={"Content-Type": "application/json"})
         assert r.ok, api
@@ -140,21 +140,21 @@ def test_reviewer_filters_audit_log_and_verifies_chain(login):
         "tab", name="Evaluatie").is_visible()
     page.get_by_role("tab", name="Auditlog").click()
     page.locator("#tda-audit-search").click()
-    page.wait_for_function("() => document.querySelector('#tda-audit-table').innerText.includes('refuse')")
+    page.wait_for_function("() => document.querySelector('#tda-audit-table').innerText.includes('geweigerd')")
     text = page.locator("#tda-audit-table").inner_text()
-    assert "employer" in text and "casemanager" in text
-    page.locator("#tda-audit-table [role=gridcell]:visible").filter(has_text="health_data").first.click()
+    assert "werkgever" in text and "casemanager" in text
+    page.locator("#tda-audit-table [role=gridcell]:visible").filter(has_text="gezondheidsgegevens").first.click()
     page.locator("#tda-audit-detail").get_by_text("Railbeslissingen").wait_for()
     page.locator("#tda-audit-verify").click()
     page.locator("#tda-verify-status").get_by_text("Keten intact").wait_for()
     shot(page, "audit-reviewer")
     # Export: a one-time link bound to this browser session (app.downloads).
-    page.get_by_role("button", name="Exporteren").click()
+    page.locator("#tda-export-csv").click()
     link = page.locator("#tda-export-status a")
     link.wait_for()
     href = urljoin(page.url, link.get_attribute("href"))
     first = page.request.get(href)              # the browser context's cookies
-    assert first.status == 200 and first.text().startswith("id,")
+    assert first.status == 200 and first.text().lstrip("\ufeff").startswith("Recordnummer;")
     assert "attachment" in first.headers["content-disposition"]
     assert page.request.get(href).status == 404  # served once
 
