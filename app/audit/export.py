@@ -18,28 +18,11 @@ from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 from app.audit.schema import EXPORT_FORMATS, RECORD_FIELDS
+from app.labels import ACTION_NL, CATEGORY_NL, DECISION_NL, KIND_NL, RAIL_TYPE_NL, ROLE_NL, STAGE_NL  # noqa: F401 (re-exported)
 
 #: The time zone the reviewer reads times in.
 LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
 
-DECISION_NL = {"answer": "antwoord", "refuse": "geweigerd", "not_found": "niet gevonden"}
-CATEGORY_NL = {
-    "medical_judgement": "medisch oordeel",
-    "outside_delegation": "buiten de taakdelegatie of rol",
-    "health_data": "gezondheidsgegevens",
-    "out_of_scope": "buiten het onderwerp",
-    "prompt_injection": "poging de regels te omzeilen",
-}
-ROLE_NL = {"casemanager": "casemanager", "employer": "werkgever", "trainer": "trainer", "reviewer": "reviewer"}
-KIND_NL = {"chat": "chat", "intake_script": "gespreksscript", "checkpoint": "controlepunt (bewaartermijn)"}
-ACTION_NL = {"allow": "toegestaan", "redact": "afgeschermd", "partial": "deels geweigerd", "block": "geweigerd",
-             "escalate": "gemarkeerd voor reviewer"}
-RAIL_TYPE_NL = {
-    "injection": "omzeilpoging", "intent": "bedoeling van de vraag", "health_data": "gezondheidsvragen werkgever",
-    "pii": "persoonsgegevens", "health": "gezondheidstermen", "judgement": "medisch oordeel",
-    "citation": "bronvermelding", "medical_judgement": "medisch oordeel", "delegation": "taakdelegatie",
-}
-STAGE_NL = {"input": "invoer", "retrieval": "bronnen", "output": "antwoord"}
 #: Why a record is in the risk queue (``app.audit.filters.risk_reasons``).
 RISK_NL = {"refuse": "geweigerd", "health_employer": "gezondheidsgegeven in bericht werkgever",
            "redaction_failed": "afschermen mislukt"}

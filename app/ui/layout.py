@@ -14,6 +14,7 @@ from typing import Any
 
 import gradio as gr
 
+from app.labels import CATEGORY_NL, DECISION_NL
 from vocab import PRACTICE_ROLES, ROLES, SCRIPT_ROLES
 
 logger = logging.getLogger("app.ui")
@@ -30,14 +31,8 @@ ROLE_LABELS = {
     "trainer": "trainer",
     "reviewer": "reviewer (audit)",
 }
-CATEGORY_LABELS = {
-    "medical_judgement": "medisch oordeel",
-    "outside_delegation": "buiten de taakdelegatie of rol",
-    "health_data": "gezondheidsgegevens",
-    "out_of_scope": "buiten het onderwerp",
-    "prompt_injection": "poging de regels te omzeilen",
-}
-DECISION_LABELS = {"answer": "antwoord", "refuse": "geweigerd", "not_found": "niet gevonden"}
+CATEGORY_LABELS = CATEGORY_NL
+DECISION_LABELS = DECISION_NL
 
 CSS = """
 .tda-refusal { border-left: 6px solid #c0392b; background: #fdecea; padding: 8px 12px; border-radius: 6px; }

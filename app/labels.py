@@ -1,0 +1,23 @@
+"""Dutch labels of the codes users see (decisions, categories, roles, kinds, rail types, stages),
+defined once for the UI, the reviewer's view and the Dutch CSV export."""
+
+from __future__ import annotations
+
+DECISION_NL = {"answer": "antwoord", "refuse": "geweigerd", "not_found": "niet gevonden"}
+CATEGORY_NL = {
+    "medical_judgement": "medisch oordeel",
+    "outside_delegation": "buiten de taakdelegatie of rol",
+    "health_data": "gezondheidsgegevens",
+    "out_of_scope": "buiten het onderwerp",
+    "prompt_injection": "poging de regels te omzeilen",
+}
+ROLE_NL = {"casemanager": "casemanager", "employer": "werkgever", "trainer": "trainer", "reviewer": "reviewer"}
+KIND_NL = {"chat": "chat", "intake_script": "gespreksscript", "checkpoint": "controlepunt (bewaartermijn)"}
+ACTION_NL = {"allow": "toegestaan", "redact": "afgeschermd", "partial": "deels geweigerd", "block": "geweigerd",
+             "escalate": "gemarkeerd voor reviewer"}
+RAIL_TYPE_NL = {
+    "injection": "omzeilpoging", "intent": "bedoeling van de vraag", "health_data": "gezondheidsvragen werkgever",
+    "pii": "persoonsgegevens", "health": "gezondheidstermen", "judgement": "medisch oordeel",
+    "citation": "bronvermelding", "medical_judgement": "medisch oordeel", "delegation": "taakdelegatie",
+}
+STAGE_NL = {"input": "invoer", "retrieval": "bronnen", "output": "antwoord"}
