@@ -202,6 +202,7 @@ def render_login_page(auth_message: str | None, nonce: str) -> str:
 <button id="tda-login-button" type="submit">Inloggen</button>
 <p id="tda-login-message" role="alert"></p>
 </form>
+<noscript><p>Zet JavaScript aan in uw browser om in te loggen.</p></noscript>
 </div>
 </main>
 <script type="application/json" id="tda-login-config">{config}</script>
