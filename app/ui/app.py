@@ -45,7 +45,8 @@ LOGOUT_JS = """() => {
 # box or the "Versturen" button) it asks /tda/session; without a live session (logged out, also in
 # another tab, or the server restarted) nothing is sent: the typed text stays in the box, is kept in
 # sessionStorage for the same user, and a Dutch message with a login link is shown instead of
-# Gradio's bare error badges. After logging in again in this tab the text is put back in the box.
+# Gradio's bare error badges. The login form of this tab gets the user name; after logging in again
+# (as the same user) the text is put back in the box.
 # A 401 on any other Gradio call shows the same message.
 SESSION_JS = """<script>
 (function () {
@@ -62,24 +63,26 @@ SESSION_JS = """<script>
   }
   function showExpired() {
     keepDraft();
+    try { if (user()) { sessionStorage.setItem("tda-login-user", user()); } } catch (e) {}  // the login form fills it in
     var el = document.getElementById("tda-session-expired");
     if (!el) {
       el = document.createElement("div");
       el.id = "tda-session-expired";
       el.setAttribute("role", "alert");
-      el.style.cssText = "position:sticky;top:0;z-index:1000;margin:0 0 8px;padding:10px 14px;" +
-        "border-left:6px solid #c0392b;background:#fdecea;color:#1f2933;border-radius:6px;font-size:16px;";
+      el.style.cssText = "position:fixed;top:0;left:0;right:0;z-index:1000;padding:10px 14px;" +
+        "border-left:6px solid #c0392b;background:#fdecea;color:#1f2933;font-size:16px;" +
+        "box-shadow:0 2px 6px rgba(0,0,0,.2);";
       var text = document.createElement("span");
       text.textContent = MESSAGE + " ";
       var link = document.createElement("a");
       link.href = new URL("./", document.baseURI).href;
       link.textContent = LOGIN;
+      link.style.cssText = "color:#1d4ed8;text-decoration:underline;font-weight:600;";
       el.appendChild(text);
       el.appendChild(link);
       var root = document.querySelector(".gradio-container") || document.body;
       root.insertBefore(el, root.firstChild);
     }
-    el.scrollIntoView({block: "nearest"});
   }
   async function alive() {
     try {
@@ -246,7 +249,7 @@ class TdaUI(LoginMixin, ChatTab, IntakeTab, TrainerTab, ReviewerTab):
             gr.Markdown("## tda — assistent voor verzuimbegeleiding\n"
                         "Antwoorden komen uit de bronnen (NVAB-leidraad, RSC) met citaten. "
                         "Geen medisch oordeel, geen gezondheidsgegevens voor werkgevers.")
-            with gr.Row(equal_height=True, elem_id="tda-header-row"):
+            with gr.Row(equal_height=False, elem_id="tda-header-row"):
                 header = gr.Markdown("", elem_id="tda-header")
                 logout = gr.Button("Uitloggen", size="sm", variant="secondary", scale=0, min_width=110,
                                    elem_id="tda-logout")

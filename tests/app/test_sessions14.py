@@ -175,7 +175,7 @@ def test_session_guard_script(server):
     assert json.dumps(SESSION_EXPIRED) in SESSION_JS
     assert SESSION_EXPIRED == "Uw sessie is verlopen; log opnieuw in. Uw tekst is bewaard."
     for needle in ("tda/session", "#tda-send", "#tda-input textarea", "stopImmediatePropagation",
-                   "sessionStorage", "gradio_config.username"):
+                   "sessionStorage", "gradio_config.username", "tda-login-user"):
         assert needle in SESSION_JS, needle
 
 
