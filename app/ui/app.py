@@ -13,6 +13,7 @@ All user-facing text is Dutch.
 from __future__ import annotations
 
 import html
+import json
 import tempfile
 import uuid
 from pathlib import Path
@@ -26,10 +27,121 @@ from app.throttle import LoginGuard, LoginThrottle, distrust_proxy_headers
 from app.ui.chat import SUGGESTIONS, ChatTab
 from app.ui.intake import IntakeTab
 from app.ui.layout import AUDIT_ROLES, CHAT_ROLES, CSS, EVAL_ROLES, INTAKE_ROLES, ROLE_LABELS, guarded
-from app.ui.login import LoginMixin
+from app.ui.login import LoginMixin, render_login_page
 from app.ui.reviewer import ReviewerTab
 from app.ui.trainer import TrainerTab
-from app.web_guard import SameOriginMiddleware, web_middleware
+from app.web_guard import SESSION_EXPIRED, SameOriginMiddleware, web_middleware
+
+# Logout in the same tab: empty the conversation view, forget a kept draft, then replace this page
+# by Gradio's /logout (which ends every session of the user and shows the login page), so "Back"
+# does not lead to the conversation either. Outputs: chatbot, history, message, why, status, session.
+LOGOUT_JS = """() => {
+  try { sessionStorage.removeItem("tda-chat-draft"); } catch (e) {}
+  setTimeout(() => window.location.replace(new URL("logout", document.baseURI).href), 0);
+  return [[], [], "", "", "", ""];
+}"""
+
+# The session guard of the chat (in the page head). Before a message is sent (Enter in the message
+# box or the "Versturen" button) it asks /tda/session; without a live session (logged out, also in
+# another tab, or the server restarted) nothing is sent: the typed text stays in the box, is kept in
+# sessionStorage for the same user, and a Dutch message with a login link is shown instead of
+# Gradio's bare error badges. The login form of this tab gets the user name; after logging in again
+# (as the same user) the text is put back in the box.
+# A 401 on any other Gradio call shows the same message.
+SESSION_JS = """<script>
+(function () {
+  if (window.tdaSessionGuard) { return; }
+  window.tdaSessionGuard = true;
+  var MESSAGE = %(message)s, LOGIN = "Opnieuw inloggen", KEY = "tda-chat-draft";
+  var bypass = false;
+  function user() { return (window.gradio_config && window.gradio_config.username) || ""; }
+  function box() { return document.querySelector("#tda-input textarea"); }
+  function keepDraft() {
+    var b = box();
+    if (!b || !b.value) { return; }
+    try { sessionStorage.setItem(KEY, JSON.stringify({user: user(), text: b.value})); } catch (e) {}
+  }
+  function showExpired() {
+    keepDraft();
+    try { if (user()) { sessionStorage.setItem("tda-login-user", user()); } } catch (e) {}  // the login form fills it in
+    var el = document.getElementById("tda-session-expired");
+    if (!el) {
+      el = document.createElement("div");
+      el.id = "tda-session-expired";
+      el.setAttribute("role", "alert");
+      el.style.cssText = "position:fixed;top:0;left:0;right:0;z-index:1000;padding:10px 14px;" +
+        "border-left:6px solid #c0392b;background:#fdecea;color:#1f2933;font-size:16px;" +
+        "box-shadow:0 2px 6px rgba(0,0,0,.2);";
+      var text = document.createElement("span");
+      text.textContent = MESSAGE + " ";
+      var link = document.createElement("a");
+      link.href = new URL("./", document.baseURI).href;
+      link.textContent = LOGIN;
+      link.style.cssText = "color:#1d4ed8;text-decoration:underline;font-weight:600;";
+      el.appendChild(text);
+      el.appendChild(link);
+      var root = document.querySelector(".gradio-container") || document.body;
+      root.insertBefore(el, root.firstChild);
+    }
+  }
+  async function alive() {
+    try {
+      var r = await _fetch(new URL("tda/session", document.baseURI).href,
+                           {credentials: "same-origin", cache: "no-store"});
+      return r.status !== 401;
+    } catch (e) {
+      return true;  // no answer at all: let Gradio report the broken connection
+    }
+  }
+  async function guard(event) {
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    if (await alive()) {
+      var send = document.querySelector("#tda-send");
+      if (send) { bypass = true; try { send.click(); } finally { bypass = false; } }
+    } else {
+      showExpired();
+    }
+  }
+  function isSend(event) {
+    if (bypass) { return false; }
+    if (event.type === "click") {
+      return !!(event.target && event.target.closest && event.target.closest("#tda-send"));
+    }
+    return event.key === "Enter" && !event.shiftKey && !event.isComposing && event.target === box();
+  }
+  ["click", "keydown", "keypress"].forEach(function (type) {
+    window.addEventListener(type, function (event) {
+      if (!isSend(event)) { return; }
+      if (event.type === "keypress") { event.preventDefault(); event.stopImmediatePropagation(); return; }
+      guard(event);
+    }, true);
+  });
+  var _fetch = window.fetch.bind(window);
+  window.fetch = async function (input, init) {
+    var response = await _fetch(input, init);
+    var url = typeof input === "string" ? input : (input && input.url) || "";
+    if (response.status === 401 && url.indexOf("gradio_api/") !== -1) { showExpired(); }
+    return response;
+  };
+  function restore() {
+    var raw = null;
+    try { raw = sessionStorage.getItem(KEY); } catch (e) {}
+    if (!raw) { return; }
+    var b = box();
+    if (!b || !user()) { setTimeout(restore, 300); return; }
+    try { sessionStorage.removeItem(KEY); } catch (e) {}
+    var draft = {};
+    try { draft = JSON.parse(raw); } catch (e) {}
+    if (draft.user === user() && draft.text && !b.value) {
+      b.value = draft.text;
+      b.dispatchEvent(new Event("input", {bubbles: true}));
+    }
+  }
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", restore); }
+  else { restore(); }
+})();
+</script>""" % {"message": json.dumps(SESSION_EXPIRED)}
 
 
 class TdaBlocks(gr.Blocks):
@@ -112,8 +224,7 @@ class TdaUI(LoginMixin, ChatTab, IntakeTab, TrainerTab, ReviewerTab):
     def on_load(self, request: gr.Request):
         """Show the tabs, banner and suggestions of the logged-in role; start a session id."""
         username, role = self.role_for(request, CHAT_ROLES)
-        header = (f"Ingelogd als **{html.escape(username)}** · rol: **{ROLE_LABELS.get(role, role)}** · "
-                  "[Uitloggen](/logout)")
+        header = f"Ingelogd als **{html.escape(username)}** · rol: **{ROLE_LABELS.get(role, role)}**"
         practice = role == "trainer"
         call_types = self._call_types(role)
         return (
@@ -138,7 +249,10 @@ class TdaUI(LoginMixin, ChatTab, IntakeTab, TrainerTab, ReviewerTab):
             gr.Markdown("## tda — assistent voor verzuimbegeleiding\n"
                         "Antwoorden komen uit de bronnen (NVAB-leidraad, RSC) met citaten. "
                         "Geen medisch oordeel, geen gezondheidsgegevens voor werkgevers.")
-            header = gr.Markdown("", elem_id="tda-header")
+            with gr.Row(equal_height=False, elem_id="tda-header-row"):
+                header = gr.Markdown("", elem_id="tda-header")
+                logout = gr.Button("Uitloggen", size="sm", variant="secondary", scale=0, min_width=110,
+                                   elem_id="tda-logout")
             with gr.Tabs(selected="chat"):
                 chat = self._build_chat_tab()
                 intake = self._build_intake_tab()
@@ -149,6 +263,8 @@ class TdaUI(LoginMixin, ChatTab, IntakeTab, TrainerTab, ReviewerTab):
                       [header, chat.tab, intake.tab, trainer.tab, reviewer.tab, chat.practice, chat.suggestions,
                        intake.call_type, session], api_name="whoami")
             self._wire_chat_tab(chat, session)
+            logout.click(None, None, [chat.chatbot, chat.history, chat.msg, chat.why, chat.status, session],
+                         js=LOGOUT_JS, api_visibility="private")
             self._wire_intake_tab(intake, session)
             self._wire_trainer_tab(trainer)
             self._wire_reviewer_tab(reviewer)
@@ -163,7 +279,9 @@ class TdaUI(LoginMixin, ChatTab, IntakeTab, TrainerTab, ReviewerTab):
         distrust_proxy_headers()
         return {
             "auth": self.auth,
-            "app_kwargs": {"middleware": web_middleware(self.downloads, self.assistant, self.turns)},
+            "app_kwargs": {"middleware": web_middleware(self.downloads, self.assistant, self.turns,
+                                                        login_page=render_login_page)},
+            "head": SESSION_JS,
             "auth_message": self.auth_message(),
             "css": CSS,
             "footer_links": [],
