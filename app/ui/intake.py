@@ -75,17 +75,18 @@ class IntakeTab:
                          request: gr.Request):
         """The script tab's build button: :meth:`intake` plus the call companion.
 
-        Returns ``(script view, plain text to copy, download links, status, checklist items, script
-        state, export message)``. The plain text has no Markdown markup; the downloads are one-time
+        Returns ``(script view, plain text to copy, .md link, .docx link, status, checklist items,
+        script state, export message)``. The plain text has no Markdown markup; the downloads are one-time
         links (.md and .docx) without notes; the checklist items are rendered as checkboxes with a
         note field each (see :meth:`intake_export`).
         """
         view, src, link, status = self.intake(call_type, bedrijfsarts, organisation, call_date, session_id,
                                               request)
         if not src:
-            return view, "", link, status, [], "", ""
+            return view, "", link, "", status, [], "", ""
         from app.intake import DOCX_MEDIA_TYPE, checklist_items, export_docx, plain_text
 
+        docx_link = ""
         if link:
             username, _role = self.role_for(request, INTAKE_ROLES)
             try:
@@ -94,11 +95,11 @@ class IntakeTab:
                                             filename=self._intake_filename(request, call_type, "docx"),
                                             media_type=DOCX_MEDIA_TYPE, binary=True,
                                             write=lambda fh: fh.write(export_docx(src)))
-                link = link.replace(" — alleen", f" · [Download script (.docx)]({url}) — alleen")
+                docx_link = f"[Download script (.docx)]({url}) — ook één keer te downloaden."
             except PermissionError:
                 pass
         items = [{"id": i.id, "section": i.section, "label": i.label} for i in checklist_items(src)]
-        return view, plain_text(src), link, status, items, src, ""
+        return view, plain_text(src), link, docx_link, status, items, src, ""
 
     @guarded
     def intake_export(self, request: gr.Request, script_md, items, *values):
@@ -169,6 +170,7 @@ class IntakeTab:
                         script_src = gr.Textbox(label="Script als platte tekst", lines=12, buttons=["copy"],
                                                 interactive=False, elem_id="tda-script-src")
                     script_dl = gr.Markdown("", elem_id="tda-script-download")
+                    script_docx = gr.Markdown("", elem_id="tda-script-download-docx")
                 with gr.Column(scale=2, min_width=300, elem_id="tda-checklist-col"):
                     gr.Markdown("### Afvinklijst tijdens het gesprek", elem_id="tda-checklist-title")
                     with gr.Column(elem_id="tda-checklist") as checklist:
@@ -178,6 +180,7 @@ class IntakeTab:
                     export_dl = gr.Markdown("", elem_id="tda-export-download")
         return SimpleNamespace(tab=tab_intake, call_type=call_type, arts=arts, org=org, when=when, make=make,
                                status=intake_status, view=script_view, src=script_src, download=script_dl,
+                               download_docx=script_docx,
                                items=items, script=script, checklist=checklist, export=export,
                                export_download=export_dl)
 
@@ -209,7 +212,8 @@ class IntakeTab:
     def _wire_intake_tab(self, c: SimpleNamespace, session: gr.State) -> None:
         """The script tab's events (the checklist and its export are wired where it is rendered)."""
         c.make.click(self.intake_companion, [c.call_type, c.arts, c.org, c.when, session],
-                     [c.view, c.src, c.download, c.status, c.items, c.script, c.export_download],
+                     [c.view, c.src, c.download, c.download_docx, c.status, c.items, c.script,
+                      c.export_download],
                      api_name="intake")
 
 
@@ -233,6 +237,10 @@ INTAKE_CSS = """
 @media (max-width: 600px) {
   #tab-intake h1 { font-size: 1.35em; }
   #tab-intake h2 { font-size: 1.15em; }
-  #tda-intake-options > *, #tda-intake-body > * { flex: 1 1 100% !important; min-width: 0 !important; }
+  #tda-intake-options > *, #tda-intake-options .form > *, #tda-intake-body > * {
+    flex: 1 1 100% !important; min-width: 0 !important;
+  }
+  /* on a phone the checklist is the call companion: it comes first, the full script below it */
+  #tda-checklist-col { order: -1; }
 }
 """

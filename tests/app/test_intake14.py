@@ -197,8 +197,10 @@ def _tokens(md: str) -> list[str]:
 
 def test_companion_gives_plain_text_checklist_and_md_docx_downloads(tab):
     ui, stand_in = tab
-    view, text, links, status, items, script, export_msg = ui.intake_companion(
+    view, text, md_link, docx_link, status, items, script, export_msg = ui.intake_companion(
         "eerste_contact", ARTS, ORG, "2026-03-01", "s1", _req())
+    links = md_link + docx_link
+    assert len(_tokens(md_link)) == 1 and ".docx" in docx_link
     assert "**" not in text and "niet de bedrijfsarts" in text.lower()
     assert script.startswith("# Belscript") and items and all({"id", "section", "label"} <= set(i) for i in items)
     md_token, docx_token = _tokens(links)
@@ -213,7 +215,7 @@ def test_companion_gives_plain_text_checklist_and_md_docx_downloads(tab):
 
 def test_export_redacts_notes_and_never_gives_them_to_the_assistant(tab, caplog):
     ui, stand_in = tab
-    _v, _t, _l, _s, items, script, _e = ui.intake_companion("eerste_contact", ARTS, ORG, "", "s1", _req())
+    _v, _t, _l, _d, _s, items, script, _e = ui.intake_companion("eerste_contact", ARTS, ORG, "", "s1", _req())
     n = len(items)
     checks = [k == 1 for k in range(n)]
     notes = ["" for _ in range(n)]
