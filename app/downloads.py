@@ -1,4 +1,4 @@
-"""Downloads bound to the login session that made them (audit exports).
+"""Downloads bound to the login session that made them (audit exports, intake scripts).
 
 Gradio serves returned files to any logged-in user who knows the URL (``/gradio_api/file=...``), and
 keeps them in a shared cache. Exports of the audit log hold personal data, so they go elsewhere:
@@ -78,8 +78,10 @@ class DownloadStore:
         os.chmod(self.root, 0o700)
 
     def create(self, *, cookies: dict[str, str], user: str, roles: Iterable[str], filename: str,
-               media_type: str, write: Callable[[object], None]) -> str:
-        """Write a file for this session with ``write(text_file)`` and return its download URL path.
+               media_type: str, write: Callable[[object], None], binary: bool = False) -> str:
+        """Write a file for this session with ``write(file)`` and return its download URL path.
+
+        ``file`` is a UTF-8 text file, or a binary file when ``binary`` is True (a DOCX, for example).
 
         Raises:
             PermissionError: the request carries no session cookie to bind the file to.
@@ -94,7 +96,7 @@ class DownloadStore:
         path = folder / f"{token}.tmp"
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            with (os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="")) as fh:
                 write(fh)
         except BaseException:
             path.unlink(missing_ok=True)

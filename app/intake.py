@@ -21,6 +21,7 @@ Roles:
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import unicodedata
@@ -33,7 +34,9 @@ from prompts.templates import SOURCE_TITLES, Cite, IntakeTemplate, load_intake_t
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CALL_TYPES", "IntakeScript", "build_script", "detect_script_request", "PRACTICE_ROLES"]
+__all__ = ["CALL_TYPES", "ChecklistItem", "IntakeScript", "SourceEntry", "build_script", "checklist_items",
+           "detect_script_request", "export_docx", "export_markdown", "plain_text", "redact_note",
+           "PRACTICE_ROLES"]
 
 
 ROLE_LABELS = {
@@ -78,12 +81,32 @@ CALL_TYPES: dict[str, list[tuple[str, str]]] = _build_call_types()
 
 
 @dataclass
+class SourceEntry:
+    """One source document in the script's source list: marker ``[number]`` and the cited ranges."""
+
+    number: int
+    source: str
+    title: str
+    refs: list[tuple[str, tuple[int, int]]]   # (section, (first line, last line)), sorted, distinct
+
+    def line(self) -> str:
+        """The Markdown line of the source list: the ranges grouped by section, in line order."""
+        groups: dict[str, list[str]] = {}
+        for section, (a, b) in self.refs:
+            groups.setdefault(section, []).append(f"{a}-{b}" if a != b else str(a))
+        parts = [f"{sec} (r. {', '.join(spans)})" if sec else f"r. {', '.join(spans)}"
+                 for sec, spans in groups.items()]
+        return f"- **[{self.number}]** {self.source} {self.title}: " + "; ".join(parts)
+
+
+@dataclass
 class IntakeScript:
     """A rendered intake-call script.
 
     Attributes:
         markdown: the Dutch script (copy / download as ``.md``).
-        citations: the numbered sources; marker ``[n]`` in the text is ``citations[n-1]``.
+        citations: every distinct quote the script rests on (source, lines, verbatim quote).
+        sources: the source list; marker ``[n]`` in the text is ``sources[n-1]`` (one per document).
         title: the script title.
         role: the role the script was built for (the caller's role).
         call_type: the call type id.
@@ -102,6 +125,7 @@ class IntakeScript:
     rules: list[RuleRef] = field(default_factory=list)
     practice: bool = False
     filename: str = "belscript.md"
+    sources: list[SourceEntry] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- option cleaning
@@ -213,11 +237,73 @@ class _Citations:
         return " ".join(f"[{n}]" for n in nums)
 
 
+class _Sources:
+    """Numbers source documents in order of first use: one marker and one entry per document.
+
+    Each entry lists the distinct line ranges (with their section) the script cites in that
+    document, so the script ends with one source list without duplicates instead of one footnote
+    per quote.
+    """
+
+    def __init__(self) -> None:
+        self.order: list[str] = []
+        self.refs: dict[str, dict[tuple[int, int], str]] = {}
+
+    def ref(self, cites: list[Cite]) -> str:
+        nums: list[int] = []
+        for c in cites:
+            if c.source not in self.refs:
+                self.order.append(c.source)
+                self.refs[c.source] = {}
+            span = (int(c.lines[0]), int(c.lines[1]))
+            self.refs[c.source].setdefault(span, c.section or "")
+            n = self.order.index(c.source) + 1
+            if n not in nums:
+                nums.append(n)
+        return " ".join(f"[{n}]" for n in sorted(nums))
+
+    def entries(self) -> list[SourceEntry]:
+        out = []
+        for n, src in enumerate(self.order, start=1):
+            spans = sorted(self.refs[src].items())
+            out.append(SourceEntry(number=n, source=src, title=SOURCE_TITLES[src],
+                                   refs=[(sec, span) for span, sec in spans]))
+        return out
+
+
 def _norm(text: str) -> str:
     """Lower-case, strip diacritics and zero-width characters, collapse whitespace."""
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch) and unicodedata.category(ch) != "Cf")
     return _WS.sub(" ", text.lower()).strip()
+
+
+@functools.lru_cache(maxsize=1)
+def _party_cites() -> dict[str, list[Cite]]:
+    """Source lines for who works for whom (checked verbatim when built, like template quotes)."""
+    werkgever = Cite(source="000", lines=(104, 108), section="art. 2.5-2.6",
+                     quote="Werkgever: de klant van de arbodienst waarvoor de delegerende bedrijfsarts "
+                           "werkzaam is, of de klant van de delegerende zelfstandige bedrijfsarts.")
+    geen_werkgeversrol = Cite(source="000", lines=(288, 292), section="art. 6.2",
+                              quote="vervult de casemanager die in taakdelegatie werkt niet de rol van "
+                                    "casemanager verzuim namens de werkgever.")
+    return {"casemanager": [werkgever, geen_werkgeversrol], "employer": [werkgever]}
+
+
+#: Who works for whom, per script role (RSC Beroepscode art. 2.5-2.6: the werkgever is the client of
+#: the arbodienst or of the self-employed bedrijfsarts; the arbodienst employs the bedrijfsarts).
+PARTIES = {
+    "casemanager": ("u bent casemanager in taakdelegatie van bedrijfsarts $bedrijfsarts. De bedrijfsarts "
+                    "werkt (via een arbodienst of als zelfstandig bedrijfsarts) voor werkgever $organisation. "
+                    "U bent niet de casemanager verzuim namens de werkgever."),
+    "employer": ("u belt namens werkgever $organisation, als leidinggevende of als casemanager van "
+                 "$organisation. Bedrijfsarts $bedrijfsarts werkt (via een arbodienst of als zelfstandig "
+                 "bedrijfsarts) voor $organisation."),
+}
+
+
+def _parties(script_role: str) -> tuple[str, list[Cite]]:
+    return PARTIES[script_role], _party_cites()[script_role]
 
 
 def build_script(role: str, call_type: str, *, bedrijfsarts: str | None = None,
@@ -266,7 +352,12 @@ def build_script(role: str, call_type: str, *, bedrijfsarts: str | None = None,
         else:
             drop_topics.add(key)
 
-    cites = _Citations()
+    quotes, srcs = _Citations(), _Sources()
+
+    def ref(cs: list[Cite]) -> str:
+        quotes.ref(cs)
+        return srcs.ref(cs)
+
     ev = lambda text: tpl.evaluate_text(text, params)  # noqa: E731
     lines: list[str] = [f"# {ev(tpl.title)}", ""]
     header = [
@@ -279,7 +370,9 @@ def build_script(role: str, call_type: str, *, bedrijfsarts: str | None = None,
     if practice:
         lines += [f"**Oefenmodus** ({role}): alleen-lezen voorbeeldscript, niet voor een echt gesprek.", ""]
     lines += [" · ".join(header), ""]
-    lines += [f"{ev(tpl.purpose)} {cites.ref(tpl.purpose_cite)}", ""]
+    parties, parties_cite = _parties(tpl.role)
+    lines += [f"**Wie werkt voor wie:** {ev(parties)} {ref(parties_cite)}", ""]
+    lines += [f"{ev(tpl.purpose)} {ref(tpl.purpose_cite)}", ""]
 
     for section in tpl.sections:
         items = [i for i in section.items if not (i.topic and _norm(i.topic) in drop_topics)]
@@ -289,7 +382,7 @@ def build_script(role: str, call_type: str, *, bedrijfsarts: str | None = None,
         if section.intro:
             lines += [ev(section.intro), ""]
         for item in items:
-            lines.append(f"- **{KIND_LABELS[item.kind]}:** {ev(item.text)} {cites.ref(item.cite)}")
+            lines.append(f"- **{KIND_LABELS[item.kind]}:** {ev(item.text)} {ref(item.cite)}")
         lines.append("")
 
     declined: list[str] = []
@@ -297,25 +390,24 @@ def build_script(role: str, call_type: str, *, bedrijfsarts: str | None = None,
     if forbidden_hits:
         lines += ["## Niet opgenomen", ""]
         for ft in forbidden_hits:
-            lines.append(f"- **Niet opgenomen ({ft.topic}):** {ev(ft.reason)} {cites.ref([ft.cite])}")
+            lines.append(f"- **Niet opgenomen ({ft.topic}):** {ev(ft.reason)} {ref([ft.cite])}")
             if ft.rule_id not in declined:
                 declined.append(ft.rule_id)
                 rules.append(RuleRef(id=ft.rule_id, reason=ev(ft.reason), source=ft.cite.source,
                                      lines=(int(ft.cite.lines[0]), int(ft.cite.lines[1]))))
         lines.append("")
 
+    sources = srcs.entries()
     lines += ["## Bronnen", ""]
-    for n, c in enumerate(cites.items, start=1):
-        section = f", {c.section}" if c.section else ""
-        where = f"r. {c.lines[0]}-{c.lines[1]}"
-        lines.append(f"- **[{n}]** {c.source} {c.title}{section}, {where}: „{c.quote}”")
+    lines += [entry.line() for entry in sources]
     lines.append("")
 
     stamp = params.get("call_date", "").replace("-", "") or "zonder-datum"
     return IntakeScript(
         markdown="\n".join(lines),
-        citations=cites.items,
+        citations=quotes.items,
         title=ev(tpl.title),
+        sources=sources,
         role=role,
         call_type=tpl.call_type,
         declined=declined,
@@ -400,3 +492,219 @@ def detect_script_request(text: str, role: str) -> tuple[str, list[str]] | None:
         if topic not in topics:
             topics.append(topic)
     return best.call_type, topics
+
+
+# --------------------------------------------------------------------------- call companion exports
+#
+# The script tab is a call companion: the casemanager ticks items off during the call and types a
+# note per item. Those notes never reach the assistant or the audit log; they are only used for an
+# export the user asks for, and every note is redacted (guardrails.pii.redact_for_storage) before it
+# is put into one. All functions below work on the rails-checked script text (``Reply.text``).
+
+#: item kinds the casemanager ticks off during the call (the others are guidance, not steps)
+CHECK_KINDS = ("Zeg", "Vraag", "Doe", "Vastleggen")
+MAX_NOTE_CHARS = 2000
+REDACTION_FAILED_NOTE = "[notitie niet opgenomen: maskeren mislukt]"
+
+_ITEM_LINE = re.compile(r"^- \*\*(?P<kind>[^*:]+):\*\* (?P<text>.*?)(?P<marks>(?: \[\d+\])*)\s*$")
+_MARKERS = re.compile(r"\s*(?:\[\d+\]\s*)+$")
+_UNESCAPE = re.compile(r"\\([\\`*_\[\]<>|~#])")
+
+
+@dataclass
+class ChecklistItem:
+    """One step of the script to tick off: ``id`` is ``c<n>`` in script order."""
+
+    id: str
+    section: str
+    kind: str
+    text: str          # plain text, without citation markers
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind}: {self.text}"
+
+
+def _unescape(text: str) -> str:
+    return _UNESCAPE.sub(r"\1", text)
+
+
+def _walk_items(markdown: str):
+    """Yield ``(line_index, ChecklistItem | None, section)`` for every line of the script."""
+    section, n = "", 0
+    for i, line in enumerate((markdown or "").split("\n")):
+        if line.startswith("## "):
+            section = _unescape(line[3:].strip())
+        m = _ITEM_LINE.match(line)
+        if m and m["kind"] in CHECK_KINDS and section != "Bronnen":
+            n += 1
+            text = _unescape(_plain_inline(m["text"]).strip())
+            yield i, ChecklistItem(f"c{n}", section, m["kind"], text), section
+        else:
+            yield i, None, section
+
+
+def checklist_items(markdown: str) -> list[ChecklistItem]:
+    """The steps to tick off (say / ask / do / record items) of a rendered script."""
+    return [item for _, item, _ in _walk_items(markdown) if item is not None]
+
+
+def _plain_inline(text: str) -> str:
+    return text.replace("**", "")
+
+
+def plain_text(markdown: str) -> str:
+    """The script as plain text for copying: no ``**``, no ``#`` headings, no Markdown escapes."""
+    out: list[str] = []
+    for line in (markdown or "").split("\n"):
+        if line.startswith("## "):
+            out.append(_unescape(line[3:].strip()).upper())
+        elif line.startswith("# "):
+            out.append(_unescape(line[2:].strip()))
+        elif line.startswith("- "):
+            out.append("• " + _unescape(_plain_inline(line[2:])))
+        else:
+            out.append(_unescape(_plain_inline(line)))
+    return "\n".join(out).strip() + "\n"
+
+
+def redact_note(note: object) -> str:
+    """A note as it may be kept or exported: whitespace collapsed, capped, PII and health data masked.
+
+    Fails closed: when redaction fails the note is replaced by a fixed Dutch placeholder.
+    """
+    if not isinstance(note, str):
+        return ""
+    text = _WS.sub(" ", "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in note)).strip()
+    if not text:
+        return ""
+    text = text[:MAX_NOTE_CHARS]
+    from guardrails.pii import redact_for_storage
+
+    result = redact_for_storage(text)
+    return REDACTION_FAILED_NOTE if result.failed else result.text
+
+
+def _states(markdown: str, done: dict | None, notes: dict | None) -> tuple[dict[str, bool], dict[str, str]]:
+    ids = [i.id for i in checklist_items(markdown)]
+    done = {k: bool((done or {}).get(k)) for k in ids}
+    red = {k: redact_note((notes or {}).get(k)) for k in ids}
+    return done, {k: v for k, v in red.items() if v}
+
+
+NOTES_HINT = ("Notities zijn bij het exporteren gemaskeerd: namen, BSN, telefoonnummers, adressen en "
+              "gezondheidsgegevens staan er als <PERSON>, <NL_BSN> enzovoort in.")
+
+
+def export_markdown(markdown: str, done: dict | None = None, notes: dict | None = None) -> str:
+    """The script as Markdown with the ticks (``[x]`` / ``[ ]``) and the redacted notes per item."""
+    done, red = _states(markdown, done, notes)
+    lines = (markdown or "").split("\n")
+    out: list[str] = []
+    for i, item, _ in _walk_items(markdown):
+        line = lines[i]
+        if item is None:
+            out.append(line)
+            continue
+        out.append(("- [x] " if done[item.id] else "- [ ] ") + line[2:])
+        if item.id in red:
+            out.append(f"  - *Notitie:* {_md_note(red[item.id])}")
+    if red:   # under the header: say that the notes were masked
+        at = next((k for k, ln in enumerate(out) if ln.startswith("**Wie werkt voor wie:**")), 0)
+        out[at + 1:at + 1] = ["", f"*{_md_note(NOTES_HINT)}*"]
+    return "\n".join(out)
+
+
+def _md_note(note: str) -> str:
+    return _MD_SPECIAL.sub(r"\\\1", note)
+
+
+# -- DOCX: a minimal WordprocessingML package written with zipfile (no dependency) -------------
+
+DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+_W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_CONTENT_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="xml" ContentType="application/xml"/>'
+    '<Override PartName="/word/document.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>'
+    '</Types>')
+_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+    'officeDocument" Target="word/document.xml"/></Relationships>')
+_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml(text: str) -> str:
+    from xml.sax.saxutils import escape
+
+    return escape(_XML_BAD.sub("", text))
+
+
+def _run(text: str, *, bold: bool = False, italic: bool = False, size: int | None = None) -> str:
+    props = (("<w:b/>" if bold else "") + ("<w:i/>" if italic else "")
+             + (f'<w:sz w:val="{size}"/>' if size else ""))
+    rpr = f"<w:rPr>{props}</w:rPr>" if props else ""
+    return f'<w:r>{rpr}<w:t xml:space="preserve">{_xml(text)}</w:t></w:r>'
+
+
+def _inline_runs(text: str, **kw) -> str:
+    """``**bold**`` spans of a Markdown line as runs; Markdown escapes removed."""
+    parts = text.split("**")
+    return "".join(_run(_unescape(p), bold=bool(i % 2), **kw) for i, p in enumerate(parts) if p)
+
+
+def _para(runs: str, *, indent: int = 0, before: int = 0) -> str:
+    ppr = ""
+    if indent or before:
+        ppr = ("<w:pPr>" + (f'<w:spacing w:before="{before}"/>' if before else "")
+               + (f'<w:ind w:left="{indent}"/>' if indent else "") + "</w:pPr>")
+    return f"<w:p>{ppr}{runs}</w:p>"
+
+
+def export_docx(markdown: str, done: dict | None = None, notes: dict | None = None) -> bytes:
+    """The script as a Word document (.docx): headings, a box per step (ticked or not), the redacted
+    notes under their step, and the source list at the end."""
+    import io
+    import zipfile
+
+    done, red = _states(markdown, done, notes)
+    lines = (markdown or "").split("\n")
+    body: list[str] = []
+    for i, item, _ in _walk_items(markdown):
+        line = lines[i]
+        if not line.strip():
+            continue
+        if item is not None:
+            m = _ITEM_LINE.match(line)
+            box = "☒ " if done[item.id] else "☐ "
+            body.append(_para(_run(box) + _run(f"{m['kind']}: ", bold=True)
+                              + _inline_runs(m["text"] + m["marks"])))
+            if item.id in red:
+                body.append(_para(_run("Notitie: ", bold=True, italic=True) + _run(red[item.id], italic=True),
+                                  indent=567))
+        elif line.startswith("## "):
+            body.append(_para(_run(_unescape(line[3:].strip()), bold=True, size=28), before=240))
+        elif line.startswith("# "):
+            body.append(_para(_run(_unescape(line[2:].strip()), bold=True, size=36)))
+        elif line.startswith("- "):
+            body.append(_para(_run("• ") + _inline_runs(line[2:]), indent=284))
+        else:
+            body.append(_para(_inline_runs(line)))
+            if red and line.startswith("**Wie werkt voor wie:**"):
+                body.append(_para(_run(NOTES_HINT, italic=True)))
+    document = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                f'<w:document xmlns:w="{_W_NS}"><w:body>{"".join(body)}'
+                '<w:sectPr><w:pgSz w:w="11906" w:h="16838"/>'
+                '<w:pgMar w:top="1134" w:right="1134" w:bottom="1134" w:left="1134" w:header="708" '
+                'w:footer="708" w:gutter="0"/></w:sectPr></w:body></w:document>')
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        z.writestr("_rels/.rels", _RELS)
+        z.writestr("word/document.xml", document)
+    return buf.getvalue()

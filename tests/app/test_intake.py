@@ -53,7 +53,8 @@ def test_every_script_is_cited_and_quotes_are_verbatim(role, call_type):
     assert (s.role, s.call_type, s.declined) == (role, call_type, [])
     assert s.markdown.startswith(f"# {s.title}\n")
     markers = {int(n) for n in re.findall(r"\[(\d+)\]", s.markdown.split("## Bronnen")[0])}
-    assert markers == set(range(1, len(s.citations) + 1))       # every marker resolves, none unused
+    assert markers == set(range(1, len(s.sources) + 1))         # every marker resolves, none unused
+    assert [e.source for e in s.sources] == list(dict.fromkeys(c.source for c in s.citations))
     for c in s.citations:
         assert c.source in {"000", "001", "002", "003", "004"} and c.title
         assert c.quote in _raw(c.source, *c.lines), c            # real lines, verbatim quote
