@@ -191,3 +191,86 @@ def test_select_unknown_raises():
     with pytest.raises(KeyError):
         select_cases(CASES, group="nope")
     assert len(select_cases(CASES)) == 3
+
+
+# -- the trainer tab handlers (no server: the mixin on a stub app) ------------------------------
+
+class StubUI:
+    """Just enough of ``TdaUI`` for :class:`app.ui.trainer.TrainerTab`."""
+
+    def __init__(self, tmp_path, cases):
+        from app.ui.trainer import TrainerTab
+
+        self.__class__ = type("StubTrainerUI", (StubUI, TrainerTab), {})
+        self.assistant = Bot()
+        self.assistant.settings = None
+        self.out_dir = tmp_path
+        self.turns = None
+        self._cases = cases
+
+    def role_for(self, request, roles):
+        return "b-trainer", "trainer"
+
+    def _all_cases(self):
+        return list(self._cases)
+
+
+def _progress(*a, **k):
+    return None
+
+
+def test_trainer_tab_runs_one_case_with_dutch_rows_and_report(tmp_path):
+    ui = StubUI(tmp_path, CASES)
+    metrics, table, rows, dl, status = ui.run_one_case("hd-2", None, progress=_progress)
+    assert ui.assistant.messages == ["Heeft hij griep?", "Is het griep?"]
+    assert "### Eigen cases" in metrics and "metriek" in metrics and "Alleen case **hd-2**" in metrics
+    assert "Releasepoort" not in metrics  # the gate only applies to a full run
+    assert [r[4] for r in table] == ["geslaagd", "geslaagd"] and table[0][0] == "Heeft hij griep?"
+    assert status.startswith("2 runs, waarvan 0 niet geslaagd")
+    page = (tmp_path / next(p.name for p in tmp_path.iterdir() if p.name.startswith("eval-")) / "report.html")
+    assert "alleen case hd-2" in page.read_text(encoding="utf-8")
+
+
+def test_trainer_tab_runs_one_group_and_filters_failing(tmp_path):
+    ui = StubUI(tmp_path, CASES)
+    _, table, rows, _, status = ui.run_group("normative", None, progress=_progress)
+    assert ui.assistant.messages == ["Wat mag ik vragen?"]
+    assert table[0][4] == "niet geslaagd" and table[0][5].startswith("verwacht: antwoord")
+    assert ui.filter_eval(rows, True, None) == rows
+    with pytest.raises(Exception) as info:
+        ui.run_group("", None, progress=_progress)
+    assert "Kies eerst een categorie" in str(info.value)
+
+
+def test_trainer_pickers_are_readable(tmp_path, monkeypatch):
+    import evals.trainer
+
+    monkeypatch.setattr(evals.trainer, "list_trainer_cases", lambda settings: [])
+    monkeypatch.setattr(evals.trainer, "list_case_files", lambda settings: [
+        {"name": "refuse_health_data.yaml", "suite": "project", "cases": 2, "runs": 3, "editable": False},
+        {"name": "normative.yaml", "suite": "project", "cases": 1, "runs": 1, "editable": False},
+        {"name": "trainer_cases.yaml", "suite": "trainer", "cases": 0, "runs": 0, "editable": True}])
+    ui = StubUI(tmp_path, CASES)
+    editing, info, groups, cases, corpus = ui.trainer_cases(None)
+    assert ".yaml" not in info and "Projectcases (alleen lezen): 3 cases, 4 runs" in info
+    labels = [label for label, _ in groups.choices]
+    assert "weigeren: gezondheidsgegevens (2)" in labels and "normatieve vragen (1)" in labels
+    case_labels = dict((v, k) for k, v in cases.choices)
+    assert case_labels["hd-2"].startswith("Heeft hij griep? (+1 formuleringen)")
+    assert "Nog niet gedraaid" in corpus
+
+
+def test_case_form_validation_is_dutch(tmp_path):
+    import gradio as gr
+
+    ui = StubUI(tmp_path, CASES)
+    with pytest.raises(gr.Error) as info:
+        ui.save_case("", "met spaties", "employer", "", "answer", "", "", "", None)
+    assert info.value.title == "Case niet opgeslagen"
+    assert "mag alleen letters" in info.value.message and "minstens één vraag" in info.value.message
+    with pytest.raises(gr.Error) as info:
+        ui.save_case("", "hd-1", "employer", "Een vraag?", "answer", "", "", "", None)
+    assert "bestaat al" in info.value.message and "already" not in info.value.message
+    from app.ui.trainer import _dutch_case_error
+
+    assert _dutch_case_error("case id 'x-1' already exists") == "De case-id ‘x-1’ bestaat al. Kies een andere id."
