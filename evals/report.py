@@ -10,6 +10,7 @@ import base64
 import html
 import io
 import logging
+import re
 from pathlib import Path
 
 from evals.metrics import (
@@ -308,12 +309,21 @@ def _table(head: list[str], rows: list[list[str]], *, cls: str = "") -> str:
     return "".join(out)
 
 
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def printable(text) -> str:
+    """Text safe for the screen and JSON: control characters and lone surrogates (adversarial cases)
+    become U+FFFD, so a UI update never fails to serialise."""
+    return _CONTROL_RE.sub("\ufffd", str(text or ""))
+
+
 def row_nl(r) -> dict:
     """One run as the Dutch row of the screen and the report: question, expected, answer, verdict, why."""
-    return {"vraag": _short(r.message, 300), "rol": ROLE_NL.get(r.role, r.role),
+    return {"vraag": printable(_short(r.message, 300)), "rol": ROLE_NL.get(r.role, r.role),
             "verwacht": expected_nl(r.acceptable), "kreeg": label_nl(r.got_label or ("crash" if r.crashed else None)),
-            "antwoord": _short(r.text or r.error, 240), "oordeel": verdict_nl(r),
-            "waarom": "; ".join(reasons_nl(r)), "case": r.run_id, "groep": group_nl(r.group)}
+            "antwoord": printable(_short(r.text or r.error, 240)), "oordeel": verdict_nl(r),
+            "waarom": printable("; ".join(reasons_nl(r))), "case": r.run_id, "groep": group_nl(r.group)}
 
 
 def corpus_section_html(generalisation: dict | None) -> str:

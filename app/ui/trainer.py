@@ -144,10 +144,19 @@ class TrainerTab:
         return _rows_to_table(rows or [], failing_only=bool(failing_only))
 
     @guarded
-    def trainer_cases(self, request: gr.Request, selected: str = ""):
+    def trainer_cases(self, request: gr.Request):
         """Refresh the pickers: the "case bewerken" list, the file overview, the group and case pickers
         of "één case of categorie draaien", and the last corpus test split figures."""
         self.role_for(request, EVAL_ROLES)
+        return self._pickers("")
+
+    @guarded
+    def refresh_after_save(self, case_id, request: gr.Request):
+        """After a save: the same refresh as opening the tab, with the saved case selected for editing."""
+        self.role_for(request, EVAL_ROLES)
+        return self._pickers(str(case_id or "").strip())
+
+    def _pickers(self, selected: str):
         from evals.report import group_nl
         from evals.trainer import list_case_files, list_trainer_cases
 
@@ -175,11 +184,6 @@ class TrainerTab:
         return (gr.Dropdown(choices=edit_choices, value=value), info,
                 gr.Dropdown(choices=group_choices, value=""), gr.Dropdown(choices=case_choices, value=""),
                 _corpus_markdown(corpus) if corpus else CORPUS_NOT_RUN)
-
-    @guarded
-    def refresh_after_save(self, case_id, request: gr.Request):
-        """After a save: the same refresh as opening the tab, with the saved case selected for editing."""
-        return self.trainer_cases(request, selected=str(case_id or "").strip())
 
     @guarded
     def load_case(self, case_id, request: gr.Request):
@@ -423,8 +427,10 @@ def _corpus_markdown(g: dict) -> str:
 
 def _case_label(case, group: str | None) -> str:
     """A readable picker label: the question, then the group (the id last, small)."""
+    from evals.report import printable
+
     texts = case.phrasings() if case.message is not None or case.messages else []
-    first = " ".join((texts[0] if texts else "").split()) or "(leeg bericht)"
+    first = " ".join(printable((texts[0] if texts else "")[:200]).split()) or "(leeg bericht)"
     label = _short(first, 70)
     if len(texts) > 1:
         label += f" (+{len(texts) - 1} formuleringen)"

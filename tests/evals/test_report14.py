@@ -274,3 +274,19 @@ def test_case_form_validation_is_dutch(tmp_path):
     from app.ui.trainer import _dutch_case_error
 
     assert _dutch_case_error("case id 'x-1' already exists") == "De case-id ‘x-1’ bestaat al. Kies een andere id."
+
+
+def test_rows_and_pickers_are_json_safe_for_adversarial_messages(tmp_path):
+    import orjson
+
+    from app.ui.trainer import _case_label
+
+    binary = case(id="bin-1", expected="not_found", expected_any=["answer", "refuse"],
+                  message="\xff\x00\x07\U0001F600\udcff")
+    res = score_run(binary, binary.id, binary.message, reply("not_found", text="Niet\x1b gevonden \udcff"))
+    d = row_nl(res)
+    orjson.dumps(d)  # Gradio serialises with orjson: a lone surrogate would break the whole update
+    assert "\U0001F600" in d["vraag"] and "\udcff" not in d["vraag"] and "\x00" not in d["vraag"]
+    orjson.dumps(_case_label(binary, "aanvallen"))
+    ui = StubUI(tmp_path, [binary])
+    orjson.dumps(ui.run_one_case("bin-1", None, progress=_progress)[1])
