@@ -244,6 +244,43 @@ def run_suite(
     return EvalResult(results=results, metrics=metrics, started=started, duration_s=duration, meta=meta)
 
 
+def select_cases(cases: Sequence[Case], *, case_id: str | None = None, group: str | None = None) -> list[Case]:
+    """The cases to run for one case (``case_id``) or one case group (``group``, the file category).
+
+    With neither, every case. Raises ``KeyError`` when the id or group matches nothing.
+    """
+    if case_id:
+        chosen = [c for c in cases if c.id == case_id]
+        if not chosen:
+            raise KeyError(f"no case with id {case_id!r}")
+        return chosen
+    if group:
+        chosen = [c for c in cases if c.category == group]
+        if not chosen:
+            raise KeyError(f"no cases in group {group!r}")
+        return chosen
+    return list(cases)
+
+
+def run_selection(assistant, cases: Sequence[Case], *, case_id: str | None = None, group: str | None = None,
+                  progress: Progress | None = None, **kwargs) -> EvalResult:
+    """Run one case (every phrasing) or one case group through ``assistant.respond``; see :func:`run_suite`."""
+    chosen = select_cases(cases, case_id=case_id, group=group)
+    result = run_suite(assistant, chosen, progress=progress, **kwargs)
+    result.meta["selection"] = {"case_id": case_id or None, "group": group or None}
+    return result
+
+
+def run_corpus_split(assistant, progress: Progress | None = None) -> dict:
+    """The generalisation figures: the intent corpus test split through ``assistant.respond``.
+
+    The same numbers ``tda eval`` prints under "Generalisatie" (without the list of failures' history).
+    """
+    from evals import intent_eval
+
+    return intent_eval.evaluate_responder(assistant, progress=progress)
+
+
 def compare(old: EvalResult | dict, new: EvalResult | dict) -> dict:
     """Case-by-case comparison of two runs: what got better, what got worse, metric deltas."""
     old = old if isinstance(old, EvalResult) else EvalResult.from_json(old)

@@ -373,7 +373,7 @@ def test_trainer_runs_eval_with_progress(ui, monkeypatch):
     metrics, table, rows, dl, status = ui.run_eval(req("trainer"), progress=lambda *a, **k: seen.append(a))
     assert len(table) >= 3 and seen
     assert "metriek" in metrics
-    assert ui.filter_eval(rows, True, req("trainer")) == [r for r in rows if r[4] != "ja"]
+    assert ui.filter_eval(rows, True, req("trainer")) == [r for r in rows if r[4] != "geslaagd"]
 
 
 def test_crashing_handler_gives_dutch_error_with_code(ui, monkeypatch):
