@@ -304,7 +304,7 @@ class TrainerTab:
                                        elem_id="tda-eval-failing")
             eval_rows = gr.State([])
             eval_table = gr.Dataframe(headers=TABLE_HEADERS, interactive=False, wrap=True, max_height=600,
-                                      column_widths=["24%", "9%", "15%", "22%", "10%", "20%"],
+                                      column_widths=["260px", "130px", "150px", "280px", "120px", "220px"],
                                       elem_id="tda-eval-table")
             eval_dl = gr.DownloadButton("Rapport downloaden (HTML)", visible=False, elem_id="tda-eval-download")
             gr.Markdown("### Generalisatie: testsplit van het intentiecorpus\n"
