@@ -3,15 +3,12 @@ defined once for the UI, the reviewer's view and the Dutch CSV export."""
 
 from __future__ import annotations
 
+from guardrails.types import CATEGORY_NL
+from vocab import ROLE_NL
+
+__all__ = ["ACTION_NL", "CATEGORY_NL", "DECISION_NL", "KIND_NL", "RAIL_TYPE_NL", "ROLE_NL", "STAGE_NL"]
+
 DECISION_NL = {"answer": "antwoord", "refuse": "geweigerd", "not_found": "niet gevonden"}
-CATEGORY_NL = {
-    "medical_judgement": "medisch oordeel",
-    "outside_delegation": "buiten de taakdelegatie of rol",
-    "health_data": "gezondheidsgegevens",
-    "out_of_scope": "buiten het onderwerp",
-    "prompt_injection": "poging de regels te omzeilen",
-}
-ROLE_NL = {"casemanager": "casemanager", "employer": "werkgever", "trainer": "trainer", "reviewer": "reviewer"}
 KIND_NL = {"chat": "chat", "intake_script": "gespreksscript", "checkpoint": "controlepunt (bewaartermijn)"}
 ACTION_NL = {"allow": "toegestaan", "redact": "afgeschermd", "partial": "deels geweigerd", "block": "geweigerd",
              "escalate": "gemarkeerd voor reviewer"}

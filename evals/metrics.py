@@ -38,6 +38,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 from evals.schema import CATEGORY_TO_LABEL, LABELS, LABEL_TO_REPLY, REFUSE_LABELS, Case
+from guardrails.types import CATEGORY_NL  # the Dutch labels, defined once with the categories
+from vocab import ROLE_NL  # noqa: F401  (read by evals.report; defined once with the roles)
 
 STAGES = ("input_rails", "retrieval", "compose", "output_rails", "total")
 MAX_STORED_CHARS = 2000  # huge adversarial inputs are stored truncated in results and reports
@@ -259,13 +261,6 @@ def score_run(
 
 VERDICT_PASS = "geslaagd"
 VERDICT_FAIL = "niet geslaagd"
-CATEGORY_NL = {
-    "medical_judgement": "medisch oordeel",
-    "outside_delegation": "buiten de taakdelegatie of rol",
-    "health_data": "gezondheidsgegevens",
-    "out_of_scope": "buiten het onderwerp",
-    "prompt_injection": "poging de regels te omzeilen",
-}
 LABEL_NL = {
     "answer": "antwoord",
     "partial": "gedeeltelijk antwoord (een deel geweigerd)",
@@ -275,7 +270,6 @@ LABEL_NL = {
     "crash": "vastgelopen",
     **{label: f"weigeren ({CATEGORY_NL[cat]})" for cat, label in CATEGORY_TO_LABEL.items()},
 }
-ROLE_NL = {"casemanager": "casemanager", "employer": "werkgever", "trainer": "trainer", "reviewer": "reviewer"}
 KIND_NL = {"chat": "chatantwoord", "intake_script": "gespreksscript"}
 
 

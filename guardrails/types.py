@@ -34,6 +34,14 @@ class Category(str, Enum):
 CATEGORIES: tuple[str, ...] = tuple(c.value for c in Category)
 #: The same ids as a ``Literal`` type for pydantic models.
 CategoryId = Literal[CATEGORIES]  # type: ignore[valid-type]
+#: The categories as users read them (the UI, the reviewer's export, the trainer's report).
+CATEGORY_NL = {
+    "medical_judgement": "medisch oordeel",
+    "outside_delegation": "buiten de taakdelegatie of rol",
+    "health_data": "gezondheidsgegevens",
+    "out_of_scope": "buiten het onderwerp",
+    "prompt_injection": "poging de regels te omzeilen",
+}
 
 
 @dataclass

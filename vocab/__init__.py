@@ -21,6 +21,9 @@ SCRIPT_ROLES: tuple[str, ...] = ("casemanager", "employer")
 #: Roles that may see every script read-only, marked "Oefenmodus".
 PRACTICE_ROLES: tuple[str, ...] = ("trainer",)
 
+#: The roles as users read them (the UI, the reviewer's export, the trainer's report).
+ROLE_NL = {"casemanager": "casemanager", "employer": "werkgever", "trainer": "trainer", "reviewer": "reviewer"}
+
 #: ``Literal`` types for pydantic models, built from the tuples above.
 Role = Literal[ROLES]  # type: ignore[valid-type]
 ScriptRole = Literal[SCRIPT_ROLES]  # type: ignore[valid-type]
