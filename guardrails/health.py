@@ -69,6 +69,9 @@ class _Lexicon(BaseModel):
     categories: dict[str, _Category]
     body_parts: _BodyParts
     generic: list[str]
+    topic_words: list[str]
+    script_topics: list[str]
+    not_health_after_cue: list[str]
 
 
 class HealthLexicon:

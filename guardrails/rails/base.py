@@ -124,15 +124,15 @@ class Analysis:
 
 
 class Analyzer:
-    """Sentence analysis with the policy's macros (PERM, QSTART, REQ, HTOPIC)."""
+    """Sentence analysis with the policy's macros (PERM, QSTART, REQ) and the lexicon's topic words."""
 
     def __init__(self, policy: Policy):
         self.policy = policy
         self.perm = policy.compile("{PERM}")
         self.qstart = policy.compile("{QSTART}")
         self.req = policy.compile("{REQ}")
-        self.htopic = policy.compile(r"\b(?:{HTOPIC})")
         self.lexicon = get_lexicon()
+        self.htopic = re.compile(r"\b(?:" + "|".join(self.lexicon.spec.topic_words) + ")")
         self.analyze = functools.lru_cache(maxsize=512)(self._analyze)
 
     def _analyze(self, text: str) -> Analysis:

@@ -12,6 +12,7 @@ reviewer) the health words of the user's own message are never echoed.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from guardrails.health import find_health, get_lexicon, redact_health
@@ -27,10 +28,12 @@ _CUES = re.compile(
     r"geopereerd aan|slikt|ziekte van|ziek door|herstellende van|revalideert na) (?:een |de |het |zijn |haar |z'n )?"
     r"([a-z][a-z]{3,}(?: [a-z]{4,})?)"
 )
-_NOT_HEALTH = re.compile(
-    r"^(?:werk|werkgever|werknemer|bedrijfsarts|casemanager|verzuim|zijn|haar|veel|erg|ernstige|zware|lichte|"
-    r"klachten|ziekte|behandeling|medicatie|diagnose|arts|huisarts|het|een|de|iets|wat|niks|niets|dit|dat)\b"
-)
+
+
+@functools.lru_cache(maxsize=1)
+def _not_health() -> re.Pattern:
+    """Words after a health cue that are no health term (the lexicon's ``not_health_after_cue``)."""
+    return re.compile(r"^(?:" + "|".join(map(re.escape, get_lexicon().spec.not_health_after_cue)) + r")\b")
 
 
 def user_health_terms(user_text: str) -> set[str]:
@@ -43,7 +46,7 @@ def user_health_terms(user_text: str) -> set[str]:
         terms.add(norm[s:e])
     for m in _CUES.finditer(norm):
         word = m.group(1)
-        if not _NOT_HEALTH.match(word):
+        if not _not_health().match(word):
             terms.add(word.split()[0] if len(word.split()[0]) >= 5 else word)
     return {t for t in terms if len(t) >= 3}
 

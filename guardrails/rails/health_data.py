@@ -10,9 +10,10 @@ script with health questions is served without those questions (PARTIAL). Permis
 
 from __future__ import annotations
 
+import functools
 import re
 
-from guardrails.health import find_health
+from guardrails.health import find_health, get_lexicon
 from guardrails.rails.base import Analysis, Hit, IntentRail, register
 from guardrails.types import Action, Decision, Evidence
 
@@ -22,11 +23,13 @@ _TOPIC_CLAUSE = re.compile(
     r"(?:vragen|vraag)\s+(?:over|naar|rond|om)\s+[^.?!\n]*",
     re.IGNORECASE,
 )
-_GENERIC_WORDS = re.compile(
-    r"\b(?:klachten|klacht|diagnose|diagnoses|medicatie|medicijnen|medicijngebruik|behandelingen|behandeling|"
-    r"ziekte|aandoening|huisartsbezoek|doktersbezoek|beperkingen|oorzaak|oorzaken|gezondheid)\b(?:\s*(?:,|en|of)\s*)?",
-    re.IGNORECASE,
-)
+
+
+@functools.lru_cache(maxsize=1)
+def _generic_words() -> re.Pattern:
+    """The lexicon's script topics as whole words, with a following list separator."""
+    words = sorted(get_lexicon().spec.script_topics, key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b(?:\s*(?:,|en|of)\s*)?", re.IGNORECASE)
 
 
 def strip_health_topics(text: str) -> tuple[str, list[tuple[int, int]]]:
@@ -41,10 +44,10 @@ def strip_health_topics(text: str) -> tuple[str, list[tuple[int, int]]]:
     removed: list[tuple[int, int]] = []
     for m in _TOPIC_CLAUSE.finditer(text):
         clause = m.group(0)
-        if _GENERIC_WORDS.search(clause) or find_health(clause):
+        if _generic_words().search(clause) or find_health(clause):
             removed.append((m.start(), m.end()))
     if not removed:
-        spans = [(m.start(), m.end()) for m in _GENERIC_WORDS.finditer(text)]
+        spans = [(m.start(), m.end()) for m in _generic_words().finditer(text)]
         spans += [(h.start, h.end) for h in find_health(text)]
         removed = sorted(spans)
     out, pos = [], 0
