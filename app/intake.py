@@ -175,16 +175,19 @@ def _parse_date(value: object) -> str | None:
         return None
     raw = raw.replace("/", "-").replace(".", "-").replace("\\", "")
     m_iso, m_nl = _ISO.match(raw), _NL.match(raw)
-    try:
-        if m_iso:
-            d = date(int(m_iso[1]), int(m_iso[2]), int(m_iso[3]))
-        elif m_nl:
-            d = date(int(m_nl[3]), int(m_nl[2]), int(m_nl[1]))
-        else:
-            raise ValueError
-    except ValueError:
+    if m_iso:
+        year, month, day = int(m_iso[1]), int(m_iso[2]), int(m_iso[3])
+    elif m_nl:
+        year, month, day = int(m_nl[3]), int(m_nl[2]), int(m_nl[1])
+    else:
         raise ValueError(
             "Ongeldige datum van het gesprek: gebruik JJJJ-MM-DD of DD-MM-JJJJ, bijvoorbeeld 2026-03-01."
+        )
+    try:
+        d = date(year, month, day)
+    except ValueError:  # the right format, but no such day (31-02, 30-02-2025, month 13)
+        raise ValueError(
+            f"Die datum bestaat niet: {day:02d}-{month:02d}-{year}. Controleer dag en maand."
         ) from None
     return d.strftime("%d-%m-%Y")
 

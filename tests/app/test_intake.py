@@ -162,7 +162,9 @@ DATES = [
     ("", "[datum gesprek]"),           # empty means: placeholder
     (None, "[datum gesprek]"),
 ]
-BAD_DATES = ["2026-13-01", "31-02-2026", "gisteren", "2026/03/01/5", "01-03-26", "\x00", "9" * 500]
+BAD_DATES = ["gisteren", "2026/03/01/5", "01-03-26", "\x00", "9" * 500]
+NO_SUCH_DAY = [("2026-13-01", "01-13-2026"), ("31-02-2026", "31-02-2026"), ("29-02-2025", "29-02-2025"),
+               ("2025-04-31", "31-04-2025")]
 # fmt: on
 
 
@@ -179,6 +181,14 @@ def test_invalid_call_date_has_dutch_error(value):
         return
     with pytest.raises(ValueError, match="JJJJ-MM-DD of DD-MM-JJJJ"):
         build_script("employer", "ziekmelding", call_date=value)
+
+
+@pytest.mark.parametrize("value,shown", NO_SUCH_DAY)
+def test_a_date_that_does_not_exist_is_named_as_such(value, shown):
+    """The right format but no such day: say that the day does not exist, not that the format is wrong."""
+    with pytest.raises(ValueError, match=f"Die datum bestaat niet: {shown}") as err:
+        build_script("employer", "ziekmelding", call_date=value)
+    assert "JJJJ-MM-DD" not in str(err.value)
 
 
 @pytest.mark.parametrize("role,call_type,message", [
