@@ -70,10 +70,18 @@ def trainer_page(server, browser):
 
 
 def open_eval_tab(page) -> None:
+    # The role's tabs appear once the page-load event has run; a narrow screen may fold some into
+    # Gradio's overflow menu. Wait until the tab or the menu button is shown, then pick the tab.
+    page.wait_for_function(
+        """() => [...document.querySelectorAll("[role='tab'], .overflow-menu button")].some(
+               el => el.offsetParent !== null && (el.getAttribute('role') !== 'tab'
+                                                  || el.innerText.includes('Evaluatie')))""",
+        timeout=RUN_TIMEOUT_MS)
     tab = page.get_by_role("tab", name="Evaluatie")
-    if not tab.is_visible():  # narrow screens may fold tabs into an overflow menu
-        page.locator(".overflow-menu button, button.overflow-dropdown, [aria-label*='tabs' i]").first.click()
-    page.get_by_role("tab", name="Evaluatie").first.click()
+    if not tab.first.is_visible():
+        page.locator(".overflow-menu button").first.click()
+        tab = page.locator(".overflow-dropdown button", has_text="Evaluatie")
+    tab.first.click()
     page.locator("#tda-run-eval").wait_for()
     # the tab's select event fills the pickers (more than the placeholder choice)
     page.wait_for_function(IDLE_JS, timeout=RUN_TIMEOUT_MS)
